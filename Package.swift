@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let tools = ["ann-kmeans", "ann-groundtruth"]
+
+let package = Package(
+    name: "ann-tools",
+    products: tools.map { .executable(name: $0, targets: [$0]) } + [
+        .library(name: "ANNKit", targets: ["ANNKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "ANNKit", dependencies: ["CZstd", "CBLAS"]),
+        .target(
+            name: "ANNCommands",
+            dependencies: ["ANNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "ANNKitTests", dependencies: ["ANNKit"]),
+        .testTarget(name: "ANNCommandsTests", dependencies: ["ANNCommands", "ANNKit"]),
+        .testTarget(name: "CLITests", dependencies: ["ANNKit"] + tools.map { .target(name: $0) }),
+    ] + tools.map { .executableTarget(name: $0, dependencies: ["ANNCommands"]) },
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,78 @@
+/// Streams an assignment (vector, cluster) pair by pair, as ann-kmeans assigns a base larger
+/// than memory; forms: native pairs, .ivecs (one record per vector), .ibin (pairs).
+public final class AssignmentWriter {
+    public let output: OutputFile
+    public let format: FileFormat
+    public let clusterCount: Int
+    private let promised: Int?
+    private let start: Int
+    public private(set) var pairs = 0
+    private var row: [Int32] = []
+    private var rowVector = -1
+    private var lastVector = -1
+
+    /// `pairCount` is the number of pairs when known (one per vector for plain k-means).
+    public init(output: OutputFile, format: FileFormat, clusterCount: Int, pairCount: Int?) throws {
+        guard format == .native || format == .ivecs || format == .ibin else {
+            throw ANNError.usage("an assignment cannot be written as .\(format.rawValue); use native, ivecs or ibin")
+        }
+        if format == .ibin && pairCount == nil && !output.sink.isSeekable {
+            throw ANNError.usage("cannot stream .ibin of unknown length to a pipe; write to a file or use the native form")
+        }
+        self.output = output
+        self.format = format
+        self.clusterCount = clusterCount
+        promised = pairCount
+        start = output.sink.offset
+        try writeHeader(pairs: pairCount)
+    }
+
+    private func header(pairs: Int?) -> [UInt8] {
+        StreamHeader(kind: .assignment, elementType: nil, metric: nil, dim: 2, aux: UInt32(clusterCount), count: pairs).encoded()
+    }
+
+    private func writeHeader(pairs: Int?) throws {
+        if format == .native {
+            try output.sink.write(header(pairs: pairs))
+        } else if format == .ibin {
+            try output.sink.write(value: UInt32(pairs ?? 0).littleEndian)
+            try output.sink.write(value: UInt32(2).littleEndian)
+        }
+    }
+
+    /// Appends one pair; vectors must come in ascending order, a vector's home cluster first.
+    public func append(vector: Int, cluster: Int) throws {
+        precondition(vector >= lastVector && cluster < clusterCount)
+        lastVector = vector
+        pairs += 1
+        if format == .ivecs {
+            if vector != rowVector { try flushRow(); rowVector = vector }
+            row.append(Int32(cluster))
+            return
+        }
+        try output.sink.write(value: UInt32(vector).littleEndian)
+        try output.sink.write(value: UInt32(cluster).littleEndian)
+    }
+
+    private func flushRow() throws {
+        guard !row.isEmpty else { return }
+        try output.sink.write(value: Int32(row.count).littleEndian)
+        try row.withUnsafeBytes { try output.sink.write($0) }
+        row.removeAll(keepingCapacity: true)
+    }
+
+    public func finish() throws {
+        try flushRow()
+        if let p = promised, p != pairs {
+            throw ANNError.io(target: output.sink.name, message: "wrote \(pairs) pairs, promised \(p)")
+        }
+        guard promised == nil, output.sink.isSeekable else { return }
+        if format == .native {
+            try output.sink.patch(header(pairs: pairs), at: start)
+        } else if format == .ibin {
+            var n = [UInt8](repeating: 0, count: 4)
+            n.storeLE(UInt32(pairs), at: 0)
+            try output.sink.patch(n, at: start)
+        }
+    }
+}

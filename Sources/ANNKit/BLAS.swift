@@ -1,0 +1,45 @@
+import CBLAS
+
+/// The only door to OpenBLAS. Matrices are row-major float32.
+public enum BLAS {
+    /// C (m×n) = alpha · A (m×k) · Bᵀ (B is n×k) + beta · C.
+    @inline(__always)
+    public static func gemmABt(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                               b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// General row-major sgemm: C (m×n) = alpha · op(A) · op(B) + beta · C.
+    @inline(__always)
+    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// OpenBLAS's own thread count. Our kernels split work across cores themselves and call
+    /// sgemm from each worker, so they set this to 1; one large gemm may set it higher.
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+    }
+
+    /// Eigen-decomposition of a symmetric `n × n` matrix (row-major, overwritten): returns the
+    /// eigenvalues in ascending order, and leaves the eigenvectors in the rows of `a`.
+    public static func symmetricEigen(_ a: inout [Double], n: Int) -> [Double]? {
+        var w = [Double](repeating: 0, count: n)
+        var nn = Int32(n), lda = Int32(n), info: Int32 = 0, lwork: Int32 = -1
+        var query = 0.0
+        "V".withCString { jobz in
+            "U".withCString { uplo in
+                dsyev_(jobz, uplo, &nn, &a, &lda, &w, &query, &lwork, &info)
+                lwork = Int32(query)
+                var work = [Double](repeating: 0, count: Int(lwork))
+                dsyev_(jobz, uplo, &nn, &a, &lda, &w, &work, &lwork, &info)
+            }
+        }
+        // Column-major eigenvectors of a row-major symmetric matrix read back as rows.
+        return info == 0 ? w : nil
+    }
+}

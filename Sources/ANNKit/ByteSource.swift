@@ -1,0 +1,7 @@
+/// A sequential source of bytes: a file, stdin, or a decompressor over either.
+public protocol ByteSource: AnyObject {
+    /// How errors name this source: a path or `<stdin>`.
+    var name: String { get }
+    /// Reads up to `buffer.count` bytes; returns 0 only at end of input.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}

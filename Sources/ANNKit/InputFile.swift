@@ -1,0 +1,83 @@
+/// An opened input with its form recognised: zstd unwrapped, the native header parsed, or the
+/// foreign form taken from `--from` or the file name (ann-formats(5)).
+public struct InputFile {
+    public let reader: BufferedReader
+    public let format: FileFormat
+    /// The parsed header of a native stream, already consumed.
+    public let header: StreamHeader?
+    /// The byte size of the underlying data when it is an uncompressed regular file.
+    public let byteSize: Int?
+    public var name: String { reader.name }
+
+    /// Opens `path` (nil or "-" for stdin). `from` names the form when the name cannot.
+    public static func open(_ path: String?, from: FileFormat? = nil) throws -> InputFile {
+        let file = try FileByteSource(path: path)
+        var reader = BufferedReader(file)
+        var size = file.regularFileSize
+        var head = try reader.peek(4)
+        if head.elementsEqual(Zstd.frameMagic) {
+            reader = BufferedReader(try Zstd.Decoder(file))
+            size = nil
+            head = try reader.peek(4)
+        }
+        if head.isEmpty { throw ANNError.badData(source: reader.name, message: "empty input") }
+        if StreamKind(magic: head) != nil {
+            var raw = [UInt8](repeating: 0, count: StreamHeader.size)
+            let n = try raw.withUnsafeMutableBytes { try reader.read(into: $0) }
+            let h = try StreamHeader.decode(Array(raw.prefix(n)), source: reader.name)
+            return InputFile(reader: reader, format: .native, header: h, byteSize: size)
+        }
+        let named = from ?? path.flatMap { $0 == "-" ? nil : FileFormat.fromPath($0) }
+        guard let format = named, format != .native else {
+            if from == .native || (path != nil && path != "-") {
+                throw ANNError.badData(source: reader.name,
+                    message: "not an ann-tools stream (bad magic) and not named as a foreign form; name it with --from fvecs|bvecs|ivecs|fbin|u8bin|ibin")
+            }
+            throw ANNError.badData(source: reader.name,
+                message: "not an ann-tools stream; name the form of stdin with --from fvecs|bvecs|ivecs|fbin|u8bin|ibin")
+        }
+        return InputFile(reader: reader, format: format, header: nil, byteSize: size)
+    }
+
+    /// Throws unless this input is a native stream of `kind` or a foreign form.
+    public func expect(_ kind: StreamKind, foreign allowed: Set<FileFormat>) throws {
+        if let h = header {
+            guard h.kind == kind else { throw ANNError.badData(source: name, message: "is \(h.kind.noun), not \(kind.noun)") }
+        } else if !allowed.contains(format) {
+            let what = format == .ivecs || format == .ibin ? "integers" : "vectors"
+            throw ANNError.badData(source: name, message: "a .\(format.rawValue) file holds \(what), not \(kind.noun)")
+        }
+    }
+
+    /// For a foreign form: reads its leading dimension (TEXMEX) or (n, d) header (big-ann).
+    /// Returns (dim, count if known).
+    func readForeignShape(valueSize: Int) throws -> (dim: Int, count: Int?) {
+        if format.isBin {
+            let (n, pn) = try reader.readLE(UInt32.self)
+            let (d, pd) = try reader.readLE(UInt32.self)
+            guard let n, let d else {
+                throw ANNError.badData(source: name, message: "truncated .\(format.rawValue) header (\(pn + pd) of 8 bytes)")
+            }
+            guard d > 0 && d <= 1 << 20 else {
+                throw ANNError.badData(source: name, message: "not a .\(format.rawValue) file: header dimension is \(d)")
+            }
+            if n == 0 { throw ANNError.badData(source: name, message: "empty input (the header says 0 records)") }
+            if let s = byteSize, s != 8 + Int(n) * Int(d) * valueSize {
+                if s < 8 + Int(n) * Int(d) * valueSize {
+                    throw ANNError.badData(source: name, message: "truncated: the header says \(n) records of dimension \(d), the file holds \(s) bytes")
+                }
+                throw ANNError.badData(source: name, message: "\(s - 8 - Int(n) * Int(d) * valueSize) bytes of trailing data after \(n) records")
+            }
+            return (Int(d), Int(n))
+        }
+        let (d, pd) = try reader.readLE(Int32.self)
+        guard let d else { throw ANNError.badData(source: name, message: "truncated record 0 (\(pd) of 4 bytes of its dimension)") }
+        guard d > 0 && d <= 1 << 20 else {
+            throw ANNError.badData(source: name, message: "not a .\(format.rawValue) file: record 0 has dimension \(d)")
+        }
+        var count: Int?
+        let record = 4 + Int(d) * valueSize
+        if let s = byteSize, s % record == 0 { count = s / record }
+        return (Int(d), count)
+    }
+}

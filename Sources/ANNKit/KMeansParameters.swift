@@ -1,0 +1,20 @@
+/// How ann-kmeans clusters: kept apart from the algorithm, as FAISS's ClusteringParameters.
+public struct KMeansParameters: Sendable {
+    public enum Initialization: String, CaseIterable, Sendable {
+        /// k-means++ seeding over a subsample of at most `plusPlusSampleFactor`·K vectors.
+        case kmeansPlusPlus = "kmeans++"
+        /// K distinct training vectors chosen uniformly.
+        case random
+    }
+
+    public var k: Int
+    public var iterations = 20
+    public var seed: UInt64 = 1
+    public var initialization = Initialization.kmeansPlusPlus
+    public var metric = Metric.l2
+    /// k-means++ draws its seeds from at most this many vectors per centroid: enough for good
+    /// seeds, and it keeps seeding a small part of the run.
+    public var plusPlusSampleFactor = 16
+
+    public init(k: Int) { self.k = k }
+}

@@ -1,0 +1,77 @@
+/// The 32-byte header that starts every native stream (ann-formats(5), THE HEADER).
+public struct StreamHeader: Equatable, Sendable {
+    public static let size = 32
+    public static let currentVersion: UInt16 = 1
+    public static let unknownCount = UInt64.max
+
+    public var kind: StreamKind
+    public var version: UInt16 = StreamHeader.currentVersion
+    public var elementType: ElementType?
+    public var metric: Metric?
+    public var dim: Int
+    public var aux: UInt32 = 0
+    /// nil when the producer did not know it.
+    public var count: Int?
+
+    public init(kind: StreamKind, elementType: ElementType?, metric: Metric?, dim: Int, aux: UInt32 = 0, count: Int?) {
+        self.kind = kind
+        self.elementType = elementType
+        self.metric = metric
+        self.dim = dim
+        self.aux = aux
+        self.count = count
+    }
+
+    public func encoded() -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: StreamHeader.size)
+        b.replaceSubrange(0..<4, with: kind.magic)
+        b.storeLE(version, at: 4)
+        b[6] = elementType?.rawValue ?? 0
+        b[7] = metric?.code ?? 0
+        b.storeLE(UInt32(dim), at: 8)
+        b.storeLE(aux, at: 12)
+        b.storeLE(count.map { UInt64($0) } ?? StreamHeader.unknownCount, at: 16)
+        return b
+    }
+
+    /// Parses and validates a header; `source` names the input in errors.
+    public static func decode(_ b: [UInt8], source: String) throws -> StreamHeader {
+        func bad(_ m: String) -> ANNError { .badData(source: source, message: m) }
+        guard b.count >= size else { throw bad("truncated header (\(b.count) of \(size) bytes)") }
+        guard let kind = StreamKind(magic: b) else { throw bad("not an ann-tools stream (bad magic)") }
+        let version: UInt16 = b.loadLE(at: 4)
+        guard version == currentVersion else {
+            throw bad("format version \(version) of \(kind.noun) is not supported (this build reads version \(currentVersion))")
+        }
+        var type: ElementType?
+        if b[6] != 0 {
+            guard let t = ElementType(rawValue: b[6]) else { throw bad("unknown element type \(b[6])") }
+            type = t
+        }
+        var metric: Metric?
+        if b[7] != 0 {
+            guard let m = Metric(code: b[7]) else { throw bad("unknown metric code \(b[7])") }
+            metric = m
+        }
+        let dim: UInt32 = b.loadLE(at: 8)
+        guard dim > 0 else { throw bad("header dimension is 0") }
+        let reserved: UInt64 = b.loadLE(at: 24)
+        guard reserved == 0 else { throw bad("reserved header field is not zero") }
+        let count: UInt64 = b.loadLE(at: 16)
+        var h = StreamHeader(kind: kind, elementType: type, metric: metric, dim: Int(dim), aux: b.loadLE(at: 12),
+                             count: count == unknownCount ? nil : Int(count))
+        h.version = version
+        if kind == .vectors && type == nil { throw bad("vectors without an element type") }
+        return h
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func storeLE<T: FixedWidthInteger>(_ v: T, at offset: Int) {
+        withUnsafeMutableBytes { $0.storeBytes(of: v.littleEndian, toByteOffset: offset, as: T.self) }
+    }
+
+    func loadLE<T: FixedWidthInteger>(at offset: Int) -> T {
+        withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+}

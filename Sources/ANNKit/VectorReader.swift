@@ -1,0 +1,134 @@
+/// Reads vectors from any supported form, block by block, checking every record: dimension,
+/// truncation, and finite values. Never holds more than the caller's block.
+public final class VectorReader {
+    public let input: InputFile
+    public let dim: Int
+    public let elementType: ElementType
+    /// The metric a native stream was written for (centroids carry one), else nil.
+    public let metric: Metric?
+    /// Records in the input when the form tells it, else nil.
+    public let count: Int?
+    /// Records delivered so far.
+    public private(set) var recordsRead = 0
+    public var name: String { input.name }
+    private var firstDimPending: Bool
+    private var scratch: UnsafeMutableRawBufferPointer?
+
+    public var recordBytes: Int { dim * elementType.size }
+
+    public init(_ input: InputFile) throws {
+        self.input = input
+        try input.expect(.vectors, foreign: [.fvecs, .bvecs, .fbin, .u8bin])
+        if let h = input.header {
+            dim = h.dim
+            elementType = h.elementType!
+            metric = h.metric
+            count = h.count
+            if h.count == 0 { throw ANNError.badData(source: input.name, message: "empty input (the header says 0 records)") }
+            if try input.reader.atEnd() { throw ANNError.badData(source: input.name, message: "empty input (a header and no records)") }
+            firstDimPending = false
+        } else {
+            elementType = input.format.vectorElementType!
+            let shape = try input.readForeignShape(valueSize: elementType.size)
+            dim = shape.dim
+            count = shape.count
+            metric = nil
+            firstDimPending = input.format.isTexmex
+        }
+    }
+
+    /// Opens `path` (nil or "-": stdin) as vectors.
+    public convenience init(path: String?, from: FileFormat? = nil) throws {
+        try self.init(try InputFile.open(path, from: from))
+    }
+
+    deinit { scratch?.deallocate() }
+
+    private func bad(_ m: String) -> ANNError { .badData(source: name, message: m) }
+
+    /// Reads up to `maxCount` records as stored (uint8 or float32 values) into `dest`, which
+    /// must hold `maxCount * recordBytes`. Returns the number read; 0 at the end.
+    public func readRaw(into dest: UnsafeMutableRawPointer, maxCount: Int) throws -> Int {
+        var want = maxCount
+        if let c = count { want = min(want, c - recordsRead) }
+        guard want > 0 else { return try finishCheck() }
+        let rb = recordBytes
+        var got = 0
+        if input.format.isTexmex {
+            while got < want {
+                if firstDimPending {
+                    firstDimPending = false
+                } else {
+                    let (d, partial) = try input.reader.readLE(Int32.self)
+                    guard let d else {
+                        if partial == 0 { break }
+                        throw bad("record \(recordsRead + got): truncated (\(partial) of 4 bytes of its dimension)")
+                    }
+                    guard Int(d) == dim else {
+                        throw bad("record \(recordsRead + got): dimension \(d) does not match \(dim)")
+                    }
+                }
+                let n = try input.reader.read(into: UnsafeMutableRawBufferPointer(start: dest + got * rb, count: rb))
+                guard n == rb else { throw bad("record \(recordsRead + got): truncated (\(n) of \(rb) bytes)") }
+                got += 1
+            }
+        } else {
+            let n = try input.reader.read(into: UnsafeMutableRawBufferPointer(start: dest, count: want * rb))
+            got = n / rb
+            if n % rb != 0 { throw bad("record \(recordsRead + got): truncated (\(n % rb) of \(rb) bytes)") }
+        }
+        if elementType == .float32 { try checkFinite(dest.assumingMemoryBound(to: UInt32.self), count: got * dim) }
+        recordsRead += got
+        if got == 0 { return try finishCheck() }
+        return got
+    }
+
+    /// Reads up to `maxCount` records converted to float32 into `dest` (`maxCount * dim` floats).
+    public func read(into dest: UnsafeMutablePointer<Float>, maxCount: Int) throws -> Int {
+        if elementType == .float32 { return try readRaw(into: UnsafeMutableRawPointer(dest), maxCount: maxCount) }
+        let need = maxCount * dim
+        if scratch == nil || scratch!.count < need {
+            scratch?.deallocate()
+            scratch = .allocate(byteCount: need, alignment: 64)
+        }
+        let n = try readRaw(into: scratch!.baseAddress!, maxCount: maxCount)
+        let src = scratch!.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        for i in 0..<(n * dim) { dest[i] = Float(src[i]) }
+        return n
+    }
+
+    /// Reads everything left into one array of floats (for inputs that are small by nature:
+    /// queries, centroids).
+    public func readAll() throws -> [Float] {
+        var out = [Float]()
+        if let c = count { out.reserveCapacity((c - recordsRead) * dim) }
+        let block = 4096
+        var buf = [Float](repeating: 0, count: block * dim)
+        while true {
+            let n = try buf.withUnsafeMutableBufferPointer { try read(into: $0.baseAddress!, maxCount: block) }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<(n * dim)])
+        }
+        return out
+    }
+
+    private func finishCheck() throws -> Int {
+        if let c = count, recordsRead < c {
+            throw bad("truncated: \(c) records expected, \(recordsRead) found")
+        }
+        if count != nil, !(try input.reader.atEnd()) {
+            throw bad("trailing data after \(recordsRead) records")
+        }
+        return 0
+    }
+
+    private func checkFinite(_ bits: UnsafeMutablePointer<UInt32>, count: Int) throws {
+        var bad = false
+        for i in 0..<count where bits[i] & 0x7F80_0000 == 0x7F80_0000 { bad = true }
+        guard bad else { return }
+        for i in 0..<count where bits[i] & 0x7F80_0000 == 0x7F80_0000 {
+            let v = Float(bitPattern: bits[i])
+            throw self.bad("record \(recordsRead + i / dim): value \(i % dim) is \(v.isNaN ? "NaN" : "infinite")")
+        }
+    }
+}
