@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let tools = ["ann-kmeans", "ann-groundtruth"]
+let tools = ["ann-kmeans", "ann-groundtruth", "ann-pack", "ann-query", "ann-eval"]
 
 let package = Package(
     name: "ann-tools",

@@ -45,6 +45,26 @@ public struct OutputOptions: ParsableArguments {
 
     /// The form to write: --to, else the extension of -o, else native.
     public var format: FileFormat { to ?? output.flatMap(FileFormat.fromPath) ?? .native }
+
+    /// Refuses, before any work, a form that cannot hold `what` and a compressed name.
+    public func check(allowed: Set<FileFormat>, what: String) throws {
+        if let o = output { try checkForm(of: o, allowed: allowed, what: what, flag: "-o") }
+        if let t = to, !allowed.contains(t) {
+            throw ValidationError("--to \(t.rawValue) cannot hold \(what); use \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
+        }
+    }
+}
+
+/// Refuses an output name whose extension names a form that cannot hold `what`, or `.zst`
+/// (outputs are written uncompressed; pipe them through zstd).
+func checkForm(of path: String, allowed: Set<FileFormat>, what: String, flag: String) throws {
+    if path.hasSuffix(".zst") {
+        throw ValidationError("\(flag) \(path): outputs are not compressed; write to stdout and pipe through zstd")
+    }
+    let f = FileFormat.fromPath(path) ?? .native
+    if !allowed.contains(f) {
+        throw ValidationError("\(flag) \(path): a .\(f.rawValue) file cannot hold \(what); use \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
+    }
 }
 
 /// --metric, with the same meaning in every tool.

@@ -38,6 +38,7 @@ public struct GroundTruthCommand: ParsableCommand {
         if base == "-" && (queriesPath == nil || queriesPath == "-") {
             throw ValidationError("the base and the queries cannot both be read from stdin")
         }
+        try output.check(allowed: [.native, .ivecs, .ibin, .fvecs, .fbin], what: "a neighbour list")
     }
 
     public func run() throws {

@@ -26,7 +26,7 @@ public struct KMeansCommand: ParsableCommand {
     var sample: Int?
 
     @Option(name: .customLong("init"), help: "Seeding: kmeans++ or random.")
-    var initialization = KMeansParameters.Initialization.kmeansPlusPlus
+    var initialization = KMeansParameters.Initialization.random
 
     @Option(help: ArgumentHelp("Also write the cluster of every input vector to FILE (.ivecs, .ibin or native).", valueName: "file"))
     var assignments: String?
@@ -49,6 +49,8 @@ public struct KMeansCommand: ParsableCommand {
         if assignments == "-" && (output.output == nil || output.output == "-") {
             throw ValidationError("--assignments and the centroids cannot both go to stdout")
         }
+        try output.check(allowed: [.native, .fvecs, .fbin], what: "centroids")
+        if let a = assignments { try checkForm(of: a, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "--assignments") }
     }
 
     public func run() throws {
@@ -57,7 +59,8 @@ public struct KMeansCommand: ParsableCommand {
         let fromStdin = inputPath == nil || inputPath == "-"
         let spool = fromStdin && sample != nil && assignments != nil ? try StdinSpool() : nil
         let path = spool?.path ?? inputPath
-        let reader = try VectorReader(path: path, from: input.from)
+        let shownName = spool == nil ? nil : "<stdin>"
+        let reader = try VectorReader(path: path, from: input.from, name: shownName)
         let d = reader.dim
         if let n = reader.count, k > n { throw ANNError.usage("-k (\(k)) is larger than the number of vectors (\(n))") }
 
@@ -103,14 +106,15 @@ public struct KMeansCommand: ParsableCommand {
             if size == nil {
                 sizes = try assignInMemory(training, model: model, d: d, to: assignOut)
             } else {
-                let again = try VectorReader(path: path, from: input.from)
+                let again = try VectorReader(path: path, from: input.from, name: shownName)
                 sizes = try assignStreaming(again, model: model, d: d, to: assignOut, say: say)
             }
             let sorted = sizes.sorted()
             say.info("assigned \(sizes.reduce(0, +)) vectors: cluster sizes min \(sorted.first!), median \(sorted[sorted.count / 2]), max \(sorted.last!), \(sizes.filter { $0 == 0 }.count) empty")
         }
-        try centroidsOut.commit()
+        // Files first: a reader that closes our stdout early must not cost the other output.
         try assignOut?.commit()
+        try centroidsOut.commit()
         say.info("done in \(seconds(clock.seconds))")
     }
 

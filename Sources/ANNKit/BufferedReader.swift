@@ -1,6 +1,6 @@
 /// Buffered exact reads over a `ByteSource`, with look-ahead for format detection.
 /// One reusable buffer; callers copy straight into their own storage.
-public final class BufferedReader {
+public final class BufferedReader: ByteSource {
     public let source: ByteSource
     public var name: String { source.name }
     private var buffer: UnsafeMutableRawBufferPointer

@@ -6,8 +6,8 @@ public final class FileByteSource: ByteSource {
     public let fd: Int32
     private let owns: Bool
 
-    /// Opens `path`, or stdin for nil or "-".
-    public init(path: String?) throws {
+    /// Opens `path`, or stdin for nil or "-"; `name`, if given, is how messages call it.
+    public init(path: String?, name displayName: String? = nil) throws {
         if path == nil || path == "-" {
             name = "<stdin>"
             fd = STDIN_FILENO
@@ -22,7 +22,7 @@ public final class FileByteSource: ByteSource {
             Glibc.close(fd)
             throw ANNError.missingInput(source: p, message: "is a directory")
         }
-        self.name = p
+        self.name = displayName ?? p
         self.fd = fd
         owns = true
     }

@@ -10,13 +10,15 @@ public struct InputFile {
     public var name: String { reader.name }
 
     /// Opens `path` (nil or "-" for stdin). `from` names the form when the name cannot.
-    public static func open(_ path: String?, from: FileFormat? = nil) throws -> InputFile {
-        let file = try FileByteSource(path: path)
+    /// `name` replaces the path in messages (a spooled copy of stdin is still `<stdin>`).
+    public static func open(_ path: String?, from: FileFormat? = nil, name: String? = nil) throws -> InputFile {
+        let file = try FileByteSource(path: path, name: name)
         var reader = BufferedReader(file)
         var size = file.regularFileSize
         var head = try reader.peek(4)
         if head.elementsEqual(Zstd.frameMagic) {
-            reader = BufferedReader(try Zstd.Decoder(file))
+            // The decoder reads through the buffered reader: the bytes peeked are not lost.
+            reader = BufferedReader(try Zstd.Decoder(reader))
             size = nil
             head = try reader.peek(4)
         }
@@ -27,9 +29,10 @@ public struct InputFile {
             let h = try StreamHeader.decode(Array(raw.prefix(n)), source: reader.name)
             return InputFile(reader: reader, format: .native, header: h, byteSize: size)
         }
-        let named = from ?? path.flatMap { $0 == "-" ? nil : FileFormat.fromPath($0) }
+        let stdin = path == nil || path == "-" || name == "<stdin>"
+        let named = from ?? (stdin ? nil : path.flatMap(FileFormat.fromPath))
         guard let format = named, format != .native else {
-            if from == .native || (path != nil && path != "-") {
+            if from == .native || !stdin {
                 throw ANNError.badData(source: reader.name,
                     message: "not an ann-tools stream (bad magic) and not named as a foreign form; name it with --from fvecs|bvecs|ivecs|fbin|u8bin|ibin")
             }

@@ -10,7 +10,9 @@ public struct KMeansParameters: Sendable {
     public var k: Int
     public var iterations = 20
     public var seed: UInt64 = 1
-    public var initialization = Initialization.kmeansPlusPlus
+    // Random seeding, as FAISS: on SIFT-DEB (K = 1024) its clusters fetch 7,760 vectors per
+    // query at recall@1 0.90 against 9,444 after k-means++, whose clusters are less even.
+    public var initialization = Initialization.random
     public var metric = Metric.l2
     /// k-means++ draws its seeds from at most this many vectors per centroid: enough for good
     /// seeds, and it keeps seeding a small part of the run.

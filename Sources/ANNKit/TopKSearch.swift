@@ -23,10 +23,8 @@ public final class TopKSearch {
     private let queryNorms: UnsafeMutablePointer<Float>
     /// The screening form of the queries: projected (count × m), or the queries themselves.
     private var screen: (projection: Projection, queries: UnsafeMutablePointer<Float>, norms: UnsafeMutablePointer<Float>)?
-    /// Per query a max-heap of k (distance, id), distances internal (smaller is nearer).
-    private let heapDist: UnsafeMutablePointer<Float>
-    private let heapID: UnsafeMutablePointer<UInt32>
-    private let heapSize: UnsafeMutablePointer<Int32>
+    /// Per query the k best so far, distances internal (smaller is nearer).
+    public let heaps: NeighborHeaps
     /// Pairs screened and pairs re-measured, for the fallback decision and for tests.
     public private(set) var pairsScreened = 0
     public private(set) var pairsMeasured = 0
@@ -45,10 +43,7 @@ public final class TopKSearch {
         self.metric = metric
         queryNorms = .allocate(capacity: count)
         Kernels.squaredNorms(queries, n: count, d: dim, into: queryNorms)
-        heapDist = .allocate(capacity: count * k)
-        heapID = .allocate(capacity: count * k)
-        heapSize = .allocate(capacity: count)
-        heapSize.initialize(repeating: 0, count: count)
+        heaps = NeighborHeaps(count: count, k: k)
         if let p = projection, metric == .l2, p.d == dim {
             let pq = UnsafeMutablePointer<Float>.allocate(capacity: count * p.m)
             BLAS.setThreads(1)
@@ -60,7 +55,7 @@ public final class TopKSearch {
     }
 
     /// The projection to screen with when searching `queries` under `metric`: the leading
-    /// quarter of the principal components of the queries, or nil where it cannot help.
+    /// 3/8 of the principal components of the queries, or nil where it cannot help.
     public static func defaultProjection(queries: UnsafePointer<Float>, count: Int, dim: Int, metric: Metric) -> Projection? {
         guard metric == .l2, dim >= 32 else { return nil }
         // 3/8 of the dimension: on SIFT it keeps 92% of the variance and passes 0.3% of pairs.
@@ -71,9 +66,6 @@ public final class TopKSearch {
 
     deinit {
         queryNorms.deallocate()
-        heapDist.deallocate()
-        heapID.deallocate()
-        heapSize.deallocate()
         if let s = screen { s.queries.deallocate(); s.norms.deallocate() }
     }
 
@@ -85,7 +77,7 @@ public final class TopKSearch {
     /// Forgets all neighbours found so far, to search the same queries again (k-means
     /// iterations reuse the queries' norms and projection).
     public func reset() {
-        heapSize.update(repeating: 0, count: count)
+        heaps.reset()
         pairsScreened = 0
         pairsMeasured = 0
     }
@@ -108,12 +100,8 @@ public final class TopKSearch {
                 for q in r {
                     let h = Int(hints[q]) - firstID
                     guard h >= 0 && h < n else { continue }
-                    var size = Int(self.heapSize[q])
                     let exact = Kernels.distance(self.metric, self.queries + q * self.dim, base + h * self.dim, self.dim)
-                    if size == 0 {
-                        Self.heapPush(self.heapDist + q, self.heapID + q, &size, exact, UInt32(firstID + h))
-                        self.heapSize[q] = Int32(size)
-                    }
+                    self.heaps.offer(q, exact, UInt32(firstID + h))
                 }
             }
         }
@@ -192,112 +180,32 @@ public final class TopKSearch {
             BLAS.gemmABt(m: rows.count, n: cn, k: sd, alpha: l2 ? -2 : -1, a: job.screenQueries + rows.lowerBound * sd, lda: sd,
                          b: job.screenBase + c0 * sd, ldb: sd, beta: 0, c: dots, ldc: cn)
             for q in rows {
-                let row = dots + (q - rows.lowerBound) * cn
                 let qp = queries + q * d
-                let heapD = heapDist + q * k
-                let heapI = heapID + q * k
-                var size = Int(heapSize[q])
                 // Slack for float rounding in the expanded and projected forms (≪ 2⁻¹⁵ of the scale).
                 let slack = (queryNorms[q] + job.maxBaseNorm) * 0x1p-15 + Float.leastNormalMagnitude
-                let shift = l2 ? job.screenQueryNorms[q] : 0
-                var threshold = size < k ? Float.infinity : heapD[0] - shift + slack
-                // Candidates surviving the screen, 16 at a time: a bit mask, then only its set bits.
-                var j = 0
-                while j < cn {
-                    var bits: UInt32
-                    if cn - j >= 16 {
-                        var v = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
-                        if l2 { v += UnsafeRawPointer(job.screenBaseNorms + c0 + j).loadUnaligned(as: SIMD16<Float>.self) }
-                        let lanes = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                        bits = (SIMD16<UInt32>(repeating: 1) &<< lanes).replacing(with: 0, where: .!(v .< SIMD16<Float>(repeating: threshold)))
-                            .wrappedSum()
-                    } else {
-                        bits = (1 << UInt32(cn - j)) - 1
-                    }
-                    while bits != 0 {
-                        let jj = j + bits.trailingZeroBitCount
-                        bits &= bits - 1
-                        let bound = row[jj] + (l2 ? job.screenBaseNorms[c0 + jj] : 0)
-                        guard bound < threshold else { continue }
-                        let id = c0 + jj
-                        let exact = Kernels.distance(metric, qp, job.base + id * d, d)
-                        measured += 1
-                        if size < k {
-                            Self.heapPush(heapD, heapI, &size, exact, UInt32(job.firstID + id))
-                            if size == k { threshold = heapD[0] - shift + slack }
-                        } else if exact < heapD[0] {
-                            Self.heapReplaceTop(heapD, heapI, size, exact, UInt32(job.firstID + id))
-                            threshold = heapD[0] - shift + slack
-                        }
-                    }
-                    j += 16
-                }
-                heapSize[q] = Int32(size)
+                let base = job.base + c0 * d
+                let first = UInt32(job.firstID + c0)
+                measured += heaps.screen(q, row: dots + (q - rows.lowerBound) * cn, norms: l2 ? job.screenBaseNorms + c0 : nil, n: cn,
+                                         shift: l2 ? job.screenQueryNorms[q] : 0, slack: slack,
+                                         measure: { Kernels.distance(self.metric, qp, base + $0 * d, d) },
+                                         id: { first + UInt32($0) })
             }
             c0 += cn
         }
         return measured
     }
 
-    // Max-heap ordered by (distance, id): the root is the worst kept neighbour.
-    @inline(__always)
-    private static func worse(_ da: Float, _ ia: UInt32, _ db: Float, _ ib: UInt32) -> Bool {
-        da > db || (da == db && ia > ib)
-    }
-
-    @inline(__always)
-    private static func heapPush(_ hd: UnsafeMutablePointer<Float>, _ hi: UnsafeMutablePointer<UInt32>, _ size: inout Int, _ d: Float, _ id: UInt32) {
-        var i = size
-        size += 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard worse(d, id, hd[p], hi[p]) else { break }
-            hd[i] = hd[p]; hi[i] = hi[p]
-            i = p
-        }
-        hd[i] = d; hi[i] = id
-    }
-
-    @inline(__always)
-    private static func heapReplaceTop(_ hd: UnsafeMutablePointer<Float>, _ hi: UnsafeMutablePointer<UInt32>, _ size: Int, _ d: Float, _ id: UInt32) {
-        var i = 0
-        while true {
-            let l = 2 * i + 1
-            if l >= size { break }
-            var c = l
-            if l + 1 < size && worse(hd[l + 1], hi[l + 1], hd[l], hi[l]) { c = l + 1 }
-            guard worse(hd[c], hi[c], d, id) else { break }
-            hd[i] = hd[c]; hi[i] = hi[c]
-            i = c
-        }
-        hd[i] = d; hi[i] = id
-    }
-
     /// The k nearest of each query, nearest first, distances as written in files; rows with
     /// fewer than k neighbours are padded with `NeighborList.noID`.
-    public func result() -> NeighborList {
-        var ids = [UInt32](repeating: NeighborList.noID, count: count * k)
-        let pad: Float = metric.isSimilarity ? -.infinity : .infinity
-        var dists = [Float](repeating: pad, count: count * k)
-        var row = [(Float, UInt32)]()
-        for q in 0..<count {
-            row.removeAll(keepingCapacity: true)
-            for j in 0..<Int(heapSize[q]) { row.append((heapDist[q * k + j], heapID[q * k + j])) }
-            row.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-            for (j, e) in row.enumerated() {
-                ids[q * k + j] = e.1
-                dists[q * k + j] = metric.external(e.0)
-            }
-        }
-        return NeighborList(k: k, metric: metric, ids: ids, distances: dists)
-    }
+    public func result() -> NeighborList { heaps.neighborList(metric: metric) }
 
     /// For k = 1: the nearest id and internal distance of each query.
     public func nearest(into labels: UnsafeMutablePointer<UInt32>, distances: UnsafeMutablePointer<Float>) {
         precondition(k == 1, "the heap root is the nearest only for k = 1")
         for q in 0..<count {
-            labels[q] = heapSize[q] > 0 ? heapID[q] : NeighborList.noID
-            distances[q] = heapSize[q] > 0 ? heapDist[q] : .infinity
+            let f = heaps.first(q)
+            labels[q] = f?.id ?? NeighborList.noID
+            distances[q] = f?.distance ?? .infinity
         }
     }
 }

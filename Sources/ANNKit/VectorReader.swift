@@ -37,9 +37,9 @@ public final class VectorReader {
         }
     }
 
-    /// Opens `path` (nil or "-": stdin) as vectors.
-    public convenience init(path: String?, from: FileFormat? = nil) throws {
-        try self.init(try InputFile.open(path, from: from))
+    /// Opens `path` (nil or "-": stdin) as vectors; `name` replaces the path in messages.
+    public convenience init(path: String?, from: FileFormat? = nil, name: String? = nil) throws {
+        try self.init(try InputFile.open(path, from: from, name: name))
     }
 
     deinit { scratch?.deallocate() }

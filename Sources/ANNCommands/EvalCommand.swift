@@ -1,0 +1,218 @@
+import ANNKit
+import Foundation
+import ArgumentParser
+
+public struct EvalCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ann-eval",
+        abstract: "Measure recall against ground truth and the cost of getting it.",
+        discussion: """
+            score: recall@1, recall@10 and fetch figures of one result list. sweep: runs the \
+            queries against an index over a range of --nprobe or --budget settings and writes the \
+            recall@1-versus-vectors-fetched curve as TSV, with the fetch interpolated at the \
+            target recall. plot: draws curves from sweep files with gnuplot. A returned neighbour \
+            counts as a hit when its id is the true one or its distance is no worse, so ties count.
+            """,
+        version: toolVersion,
+        subcommands: [EvalScoreCommand.self, EvalSweepCommand.self, EvalPlotCommand.self],
+        defaultSubcommand: EvalScoreCommand.self)
+
+    public init() {}
+}
+
+/// --gt and --gt-distances, shared by score and sweep.
+struct TruthOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Exact neighbours: a native list from ann-groundtruth, or .ivecs ids.", valueName: "file"))
+    var gt: String
+
+    @Option(help: ArgumentHelp("Distances for an .ivecs --gt (.fvecs), so that ties count as hits.", valueName: "file"))
+    var gtDistances: String?
+
+    func load() throws -> NeighborList { try NeighborList.load(gt, distances: gtDistances) }
+}
+
+struct EvalScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score", abstract: "Score one result list (from ann-query) against the ground truth.")
+
+    @OptionGroup var truth: TruthOptions
+
+    @Option(help: ArgumentHelp("Per-query fetch figures from ann-query --stats.", valueName: "file"))
+    var stats: String?
+
+    @OptionGroup var verbosity: VerbosityOptions
+
+    @Argument(help: ArgumentHelp("The result list (default: stdin).", valueName: "results"))
+    var results: String?
+
+    func run() throws {
+        let t = try truth.load()
+        let r = try NeighborList.load(results)
+        let recall = try Recall(results: r, truth: t)
+        var lines = [("queries", "\(recall.queries)"), ("recall@1", fmt4(recall.at1)), ("recall@10", fmt4(recall.at10))]
+        if let stats {
+            let table = try StatsTable(path: stats)
+            guard table.rows == recall.queries else {
+                throw ANNError.badData(source: stats, message: "\(table.rows) queries, the results have \(recall.queries)")
+            }
+            for name in ["clusters", "vectors", "bytes", "micros"] {
+                let s = table.column(name).sorted()
+                let mean = Double(s.reduce(0, +)) / Double(max(1, s.count))
+                lines.append((name, "mean \(fmt1(mean)), p50 \(percentile(s, 50)), p99 \(percentile(s, 99))"))
+            }
+        }
+        for (k, v) in lines { print(k.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + v) }
+    }
+}
+
+struct EvalSweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep", abstract: "Sweep --nprobe or --budget and write the recall-versus-fetch curve.")
+
+    @Option(help: ArgumentHelp("The packed index.", valueName: "file"))
+    var index: String
+
+    @OptionGroup var truth: TruthOptions
+
+    @Option(help: ArgumentHelp("Comma-separated nprobe values (default 1,2,3,4,5,6,7,8,9,10,12,14,16,20,24,32,48,64).", valueName: "list"))
+    var nprobe: String?
+
+    @Option(help: ArgumentHelp("Comma-separated vector budgets, instead of --nprobe.", valueName: "list"))
+    var budget: String?
+
+    @Option(name: .short, help: "Neighbours per query (recall@10 needs 10).")
+    var k = 10
+
+    @Option(help: ArgumentHelp("Recall@1 at which to report the fetch.", valueName: "r"))
+    var target = 0.9
+
+    @Option(help: ArgumentHelp("Name of the curve in the TSV and on plots (default: the index's file name).", valueName: "text"))
+    var label: String?
+
+    @Option(help: ArgumentHelp("Worker threads.", valueName: "n"))
+    var threads = defaultThreads
+
+    @OptionGroup var input: InputOptions
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the curve (TSV) to FILE and the summary to stdout (default: the curve to stdout, the summary to stderr).", valueName: "file"))
+    var output: String?
+    @OptionGroup var verbosity: VerbosityOptions
+
+    @Argument(help: ArgumentHelp("Query vectors (default: stdin).", valueName: "queries"))
+    var queriesPath: String?
+
+    func validate() throws {
+        if nprobe != nil && budget != nil { throw ValidationError("--nprobe and --budget exclude each other") }
+        if k < 1 { throw ValidationError("-k must be at least 1") }
+        if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1]") }
+        _ = try settings()
+    }
+
+    func settings() throws -> [ProbeSelection] {
+        func parse(_ s: String, _ flag: String) throws -> [Int] {
+            let v = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !v.isEmpty, v.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw ValidationError("\(flag) takes a comma-separated list of positive integers") }
+            return v.map { $0! }
+        }
+        if let b = budget { return try parse(b, "--budget").map(ProbeSelection.budget) }
+        return try parse(nprobe ?? "1,2,3,4,5,6,7,8,9,10,12,14,16,20,24,32,48,64", "--nprobe").map(ProbeSelection.nprobe)
+    }
+
+    func run() throws {
+        let say = Reporter(tool: "ann-eval", verbosity: verbosity)
+        let idx = try PackedIndex(path: index)
+        let t = try truth.load()
+        let reader = try VectorReader(path: queriesPath, from: input.from)
+        guard reader.dim == idx.dim else {
+            throw ANNError.badData(source: reader.name, message: "queries have dimension \(reader.dim), the index \(idx.dim)")
+        }
+        let q = try reader.readAll()
+        guard q.count / idx.dim == t.count else {
+            throw ANNError.badData(source: truth.gt, message: "\(t.count) queries of ground truth, \(q.count / idx.dim) queries")
+        }
+        let out = try OutputFile(path: output)
+        let engine = QueryEngine(index: idx, router: CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric), threads: threads)
+        var points = [RecallCurve.Point]()
+        let all = try settings()
+        for (i, s) in all.enumerated() {
+            if case .nprobe(let n) = s, n > idx.clusterCount { continue }
+            let clock = Stopwatch()
+            let (list, stats) = try engine.search(queries: q, k: k, selection: s)
+            let secs = clock.seconds
+            let r = try Recall(results: list, truth: t)
+            let n = Double(stats.count)
+            let name: String
+            switch s {
+            case .nprobe(let v): name = "nprobe=\(v)"
+            case .budget(let v): name = "budget=\(v)"
+            }
+            points.append(.init(setting: name, recall1: r.at1, recall10: r.at10,
+                                vectors: Double(stats.reduce(0) { $0 + $1.vectors }) / n, bytes: Double(stats.reduce(0) { $0 + $1.bytes }) / n,
+                                clusters: Double(stats.reduce(0) { $0 + $1.clusters }) / n, queriesPerSecond: n / secs))
+            say.progress("settings", done: i + 1, total: all.count)
+            say.info("\(name): recall@1 \(fmt4(r.at1)), \(fmt1(points.last!.vectors)) vectors per query")
+        }
+        say.clearProgress()
+        let curve = RecallCurve(label: label ?? baseName(index), points: points)
+        try out.sink.write(Array(curve.tsv().utf8))
+        try out.commit()
+        var summary = "\(curve.label): \(t.count) queries, \(idx.vectorCount) vectors in \(idx.clusterCount) clusters\n"
+        summary += "setting".padding(toLength: 14, withPad: " ", startingAt: 0) + "recall@1  recall@10  vectors/query  bytes/query\n"
+        for p in points {
+            summary += p.setting.padding(toLength: 14, withPad: " ", startingAt: 0) + fmt4(p.recall1) + "    " + fmt4(p.recall10)
+                + "     " + fmt1(p.vectors).leftPad(13) + "  " + fmt1(p.bytes).leftPad(11) + "\n"
+        }
+        if let v = curve.vectors(atRecall: target) {
+            let between = v.between.map { " (interpolated between \($0.0) and \($0.1))" } ?? ""
+            summary += "vectors fetched per query at recall@1 \(fmt2(target)): \(fmt1(v.vectors))\(between)\n"
+        } else {
+            summary += "recall@1 \(fmt2(target)) not reached (best \(fmt4(points.map(\.recall1).max() ?? 0)))\n"
+        }
+        if !verbosity.quiet || output != nil {
+            if output != nil { print(summary, terminator: "") } else { fputs(summary, stderr) }
+        }
+    }
+}
+
+struct EvalPlotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plot", abstract: "Plot recall@1 against vectors fetched for one or more sweep files (gnuplot).")
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The image to write: .svg or .png.", valueName: "file"))
+    var output: String
+
+    @Option(help: ArgumentHelp("Title of the plot.", valueName: "text"))
+    var title = "recall@1 against vectors fetched per query"
+
+    @Option(help: ArgumentHelp("Draw a line at this recall@1.", valueName: "r"))
+    var target = 0.9
+
+    @OptionGroup var verbosity: VerbosityOptions
+
+    @Argument(help: ArgumentHelp("Curves written by ann-eval sweep.", valueName: "curve"))
+    var curves: [String]
+
+    func validate() throws {
+        if curves.isEmpty { throw ValidationError("name at least one curve file") }
+        let ext = output.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        if ext != "svg" && ext != "png" { throw ValidationError("-o must end in .svg or .png") }
+    }
+
+    func run() throws {
+        let parsed = try curves.map { path -> RecallCurve in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ANNError.missingInput(source: path, message: "cannot read")
+            }
+            return try RecallCurve.parse(text, source: path)
+        }
+        try Plotter.plot(parsed, title: title, target: target, to: output)
+    }
+}
+
+func fmt1(_ v: Double) -> String { String(format: "%.1f", v) }
+func fmt2(_ v: Double) -> String { String(format: "%.2f", v) }
+func fmt4(_ v: Double) -> String { String(format: "%.4f", v) }
+func baseName(_ path: String) -> String { String(path.split(separator: "/").last ?? Substring(path)) }
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}

@@ -1,0 +1,121 @@
+import ANNKit
+import Foundation
+import ArgumentParser
+
+public struct QueryCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ann-query",
+        abstract: "Answer k-nearest-neighbour queries from a packed index on storage.",
+        discussion: """
+            Reads queries (QUERIES, or stdin) and writes, per query, the k nearest vectors found \
+            (a neighbour list, like ann-groundtruth). Clusters are ranked by centroid distance; \
+            each query fetches the --nprobe best, or clusters in rank order until --budget \
+            vectors. Queries run in batches: within a batch each needed cluster is read once with \
+            pread, its checksum verified, decompressed and scanned exactly for every query that \
+            chose it, on all cores. Per-query figures (--stats, -v) count what each query needed \
+            as if it ran alone; micros is the wall time of its batch (its latency with --batch 1).
+            """,
+        version: toolVersion)
+
+    @Option(help: ArgumentHelp("The packed index (from ann-pack).", valueName: "file"))
+    var index: String
+
+    @Option(name: .short, help: "Neighbours per query.")
+    var k = 10
+
+    @Option(help: ArgumentHelp("Fetch the N best-ranked clusters per query (default 8).", valueName: "n"))
+    var nprobe: Int?
+
+    @Option(help: ArgumentHelp("Fetch clusters in rank order until V vectors are fetched (at least one cluster).", valueName: "v"))
+    var budget: Int?
+
+    @Option(help: ArgumentHelp("Write per-query figures as TSV: query, clusters, vectors, bytes, micros.", valueName: "file"))
+    var stats: String?
+
+    @Option(help: ArgumentHelp("Queries that share cluster reads.", valueName: "n"))
+    var batch = 4096
+
+    @Option(help: ArgumentHelp("Worker threads.", valueName: "n"))
+    var threads = defaultThreads
+
+    @Flag(help: "Drop the index from the page cache first (to measure reads from the device).")
+    var dropCache = false
+
+    @Option(help: ArgumentHelp("Distance: must match the index's (default: the index's).", valueName: "metric"))
+    var metric: Metric?
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var verbosity: VerbosityOptions
+
+    @Argument(help: ArgumentHelp("Query vectors (default: stdin).", valueName: "queries"))
+    var queriesPath: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if k < 1 { throw ValidationError("-k must be at least 1") }
+        if nprobe != nil && budget != nil { throw ValidationError("--nprobe and --budget exclude each other") }
+        if let n = nprobe, n < 1 { throw ValidationError("--nprobe must be at least 1") }
+        if let b = budget, b < 1 { throw ValidationError("--budget must be at least 1") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    var selection: ProbeSelection { budget.map(ProbeSelection.budget) ?? .nprobe(nprobe ?? 8) }
+
+    public func run() throws {
+        let say = Reporter(tool: "ann-query", verbosity: verbosity)
+        let clock = Stopwatch()
+        let idx = try PackedIndex(path: index)
+        _ = try resolveMetric(recorded: idx.metric, requested: metric, what: index)
+        let queries = try VectorReader(path: queriesPath, from: input.from)
+        guard queries.dim == idx.dim else {
+            throw ANNError.badData(source: queries.name, message: "queries have dimension \(queries.dim), the index \(idx.dim)")
+        }
+        if k > idx.vectorCount { throw ANNError.usage("-k (\(k)) is larger than the index (\(idx.vectorCount) vectors)") }
+        let out = try OutputFile(path: output.output)
+        let statsOut = try stats.map { try OutputFile(path: $0) }
+        if dropCache { idx.dropCache() }
+        let engine = QueryEngine(index: idx, router: CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric), threads: threads)
+        var ids = [UInt32]()
+        var dists = [Float]()
+        var all = [QueryEngine.QueryStats]()
+        var buf = [Float](repeating: 0, count: batch * idx.dim)
+        while true {
+            let n = try buf.withUnsafeMutableBufferPointer { try queries.read(into: $0.baseAddress!, maxCount: batch) }
+            if n == 0 { break }
+            let (list, st) = try engine.search(queries: Array(buf[0..<(n * idx.dim)]), k: k, selection: selection)
+            ids += list.ids
+            dists += list.distances
+            all += st
+            say.progress("queries", done: all.count, total: queries.count)
+        }
+        say.clearProgress()
+        try NeighborList(k: k, metric: idx.metric, ids: ids, distances: dists).write(to: out, format: output.format)
+        if let statsOut {
+            var text = "query\tclusters\tvectors\tbytes\tmicros\n"
+            for (i, s) in all.enumerated() { text += "\(i)\t\(s.clusters)\t\(s.vectors)\t\(s.bytes)\t\(s.micros)\n" }
+            try statsOut.sink.write(Array(text.utf8))
+            try statsOut.commit()
+        }
+        try out.commit()
+        if verbosity.verbose {
+            let t = engine.totals
+            say.info("\(all.count) queries in \(seconds(t.seconds)): \(String(format: "%.0f", Double(all.count) / max(t.seconds, 1e-9))) queries/s on \(threads) threads")
+            for (name, values) in [("clusters", all.map(\.clusters)), ("vectors", all.map(\.vectors)), ("bytes", all.map(\.bytes)), ("micros", all.map(\.micros))] {
+                let s = values.sorted()
+                let mean = Double(values.reduce(0, +)) / Double(max(1, values.count))
+                say.info("\(name) per query: mean \(String(format: "%.1f", mean)), p50 \(percentile(s, 50)), p99 \(percentile(s, 99))")
+            }
+            say.info("read \(t.clustersRead) cluster frames, \(t.bytesRead) bytes from storage; total \(seconds(clock.seconds))")
+        }
+    }
+}
+
+func percentile(_ sorted: [Int], _ p: Int) -> Int {
+    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * p / 100)]
+}
+
+/// Both cores by default, as the machine has them.
+let defaultThreads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -1,0 +1,33 @@
+import ANNKit
+import Foundation
+
+/// The per-query TSV that ann-query --stats writes, read back by column name.
+struct StatsTable {
+    let header: [String]
+    let values: [[Int]]
+    var rows: Int { values.count }
+
+    init(path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ANNError.missingInput(source: path, message: "cannot read")
+        }
+        let lines = text.split(separator: "\n")
+        guard let first = lines.first else { throw ANNError.badData(source: path, message: "empty input") }
+        header = first.split(separator: "\t").map(String.init)
+        for c in ["query", "clusters", "vectors", "bytes", "micros"] where !header.contains(c) {
+            throw ANNError.badData(source: path, message: "not an ann-query stats table (no column \(c))")
+        }
+        var v = [[Int]]()
+        for (i, line) in lines.dropFirst().enumerated() {
+            let f = line.split(separator: "\t").compactMap { Int($0) }
+            guard f.count == header.count else { throw ANNError.badData(source: path, message: "line \(i + 2): expected \(header.count) integers") }
+            v.append(f)
+        }
+        values = v
+    }
+
+    func column(_ name: String) -> [Int] {
+        let i = header.firstIndex(of: name)!
+        return values.map { $0[i] }
+    }
+}

@@ -1,0 +1,191 @@
+import Dispatch
+import Glibc
+
+/// Builds a packed index (ann-formats(5), ANNI) from a base that streams past once: vectors
+/// are bucketed by cluster in memory up to a budget, spilled to an unlinked temporary file
+/// beyond it, and finally each cluster is gathered, encoded, compressed (on all cores) and
+/// written as its own zstd frame, in cluster order.
+public final class IndexWriter {
+    public struct Report: Sendable {
+        public var clusters = 0
+        /// Distinct vectors.
+        public var vectors = 0
+        /// Stored copies (vectors plus duplicates).
+        public var copies = 0
+        /// Frame contents before compression, and the frames after.
+        public var rawBytes = 0
+        public var packedBytes = 0
+        public var fileBytes = 0
+        public var clusterSizes: [Int] = []
+    }
+
+    private let output: OutputFile
+    private let dim: Int
+    private let type: ElementType
+    private let metric: Metric
+    private let centroids: [Float]
+    private let level: Int
+    private let layout: ClusterFrame.Layout
+    private let budget: Int
+    private var bufIDs: [[UInt32]]
+    private var bufBytes: [[UInt8]]
+    private var buffered = 0
+    /// Per cluster, the spilled runs: (offset in the spill file, vectors).
+    private var runs: [[(offset: Int, count: Int)]]
+    private var spill: ByteSink?
+    private var spillFD: Int32 = -1
+    private var report = Report()
+    private var lastID = -1
+
+    /// `budget` bounds the bytes of vectors held in memory before spilling.
+    public init(output: OutputFile, dim: Int, type: ElementType, metric: Metric, centroids: [Float], level: Int,
+                budget: Int = 64 << 20) {
+        let k = centroids.count / dim
+        self.output = output
+        self.dim = dim
+        self.type = type
+        self.metric = metric
+        self.centroids = centroids
+        self.level = level
+        layout = ClusterFrame.Layout.preferred(for: type)
+        self.budget = budget
+        bufIDs = Array(repeating: [], count: k)
+        bufBytes = Array(repeating: [], count: k)
+        runs = Array(repeating: [], count: k)
+        report.clusters = k
+    }
+
+    deinit { if spillFD >= 0 { Glibc.close(spillFD) } }
+
+    /// Adds vector `id` (ids ascending) in its stored form to each of `clusters`.
+    public func add(id: Int, raw: UnsafeRawPointer, clusters: ArraySlice<UInt32>) throws {
+        precondition(id > lastID)
+        lastID = id
+        let rb = dim * type.size
+        report.vectors += 1
+        for c in clusters {
+            let ci = Int(c)
+            bufIDs[ci].append(UInt32(id))
+            bufBytes[ci].append(contentsOf: UnsafeRawBufferPointer(start: raw, count: rb))
+            buffered += rb + 4
+            report.copies += 1
+        }
+        if buffered > budget { try spillAll() }
+    }
+
+    private func spillAll() throws {
+        if spill == nil {
+            let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+            var template = Array("\(dir)/ann-pack-spill-XXXXXX".utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else { throw ANNError.cantCreate(target: dir, message: "spill file: \(errnoText(errno))") }
+            unlink(String(cString: template))
+            spillFD = fd
+            spill = ByteSink(fd: fd, name: "spill file in \(dir)")
+        }
+        for c in 0..<bufIDs.count where !bufIDs[c].isEmpty {
+            runs[c].append((spill!.offset, bufIDs[c].count))
+            try bufIDs[c].withUnsafeBytes { try spill!.write($0) }
+            try spill!.write(bufBytes[c])
+            bufIDs[c].removeAll(keepingCapacity: true)
+            bufBytes[c].removeAll(keepingCapacity: true)
+        }
+        try spill!.flush()
+        buffered = 0
+    }
+
+    /// Gathers cluster `c` (spilled runs, then what is in memory) as ids and stored vectors.
+    private func gather(_ c: Int) throws -> (ids: [UInt32], bytes: [UInt8]) {
+        let rb = dim * type.size
+        var ids = [UInt32]()
+        var bytes = [UInt8]()
+        for run in runs[c] {
+            var chunk = [UInt8](repeating: 0, count: run.count * (4 + rb))
+            let r = chunk.withUnsafeMutableBytes { Glibc.pread(spillFD, $0.baseAddress, $0.count, off_t(run.offset)) }
+            guard r == chunk.count else { throw ANNError.io(target: "spill file", message: "read failed: \(errnoText(errno))") }
+            chunk.withUnsafeBytes { b in
+                ids.append(contentsOf: UnsafeBufferPointer(start: b.baseAddress!.assumingMemoryBound(to: UInt32.self), count: run.count))
+            }
+            bytes.append(contentsOf: chunk[(run.count * 4)...])
+        }
+        ids.append(contentsOf: bufIDs[c])
+        bytes.append(contentsOf: bufBytes[c])
+        return (ids, bytes)
+    }
+
+    /// Compresses and writes every cluster, the directory and the trailer. `progress`
+    /// receives the clusters written so far.
+    public func finish(progress: (Int) -> Void = { _ in }) throws -> Report {
+        if spill != nil { try spillAll() }
+        let k = report.clusters
+        let sink = output.sink
+        try sink.write(StreamHeader(kind: .index, elementType: type, metric: metric, dim: dim, aux: UInt32(k), count: report.vectors).encoded())
+        var entries = [UInt8](repeating: 0, count: k * PackedIndex.entrySize)
+        let window = 32
+        var c0 = 0
+        while c0 < k {
+            let c1 = min(k, c0 + window)
+            var inputs = [(ids: [UInt32], bytes: [UInt8])]()
+            for c in c0..<c1 { inputs.append(try gather(c)) }
+            var frames = [[UInt8]](repeating: [], count: c1 - c0)
+            var raw = [Int](repeating: 0, count: c1 - c0)
+            var failure: ANNError?
+            let lock = Lock()
+            frames.withUnsafeMutableBufferPointer { fr in
+                raw.withUnsafeMutableBufferPointer { rw in
+                    DispatchQueue.concurrentPerform(iterations: c1 - c0) { i in
+                        let n = inputs[i].ids.count
+                        let size = ClusterFrame.byteCount(vectors: n, dim: dim, type: type)
+                        let content = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 64)
+                        defer { content.deallocate() }
+                        inputs[i].ids.withUnsafeBufferPointer { ids in
+                            inputs[i].bytes.withUnsafeBytes { v in
+                                ClusterFrame.encode(ids: ids.baseAddress!, vectors: v.baseAddress ?? UnsafeRawPointer(content), n: n,
+                                                    dim: dim, type: type, layout: layout, into: content)
+                            }
+                        }
+                        var out = [UInt8]()
+                        do {
+                            try Zstd.compress(UnsafeRawBufferPointer(start: content, count: size), level: level, into: &out)
+                        } catch {
+                            lock.withLock { if failure == nil { failure = error as? ANNError ?? .io(target: "zstd", message: "\(error)") } }
+                        }
+                        fr[i] = out
+                        rw[i] = size
+                    }
+                }
+            }
+            if let failure { throw failure }
+            for i in 0..<(c1 - c0) {
+                let c = c0 + i
+                let o = c * PackedIndex.entrySize
+                entries.storeLE(UInt64(sink.offset), at: o)
+                entries.storeLE(UInt32(frames[i].count), at: o + 8)
+                entries.storeLE(UInt32(inputs[i].ids.count), at: o + 12)
+                entries.storeLE(Checksum.crc32c(frames[i]), at: o + 16)
+                try sink.write(frames[i])
+                report.rawBytes += raw[i]
+                report.packedBytes += frames[i].count
+                report.clusterSizes.append(inputs[i].ids.count)
+                bufIDs[c] = []
+                bufBytes[c] = []
+            }
+            c0 = c1
+            progress(c0)
+        }
+        let dirOffset = sink.offset
+        var dir = entries
+        centroids.withUnsafeBytes { dir.append(contentsOf: $0) }
+        try sink.write(dir)
+        var trailer = [UInt8](repeating: 0, count: PackedIndex.trailerSize)
+        trailer.replaceSubrange(0..<4, with: PackedIndex.trailerMagic)
+        trailer.storeLE(Checksum.crc32c(dir), at: 4)
+        trailer.storeLE(UInt64(dirOffset), at: 8)
+        trailer.storeLE(PackedIndex.fingerprint(centroids: centroids, k: k, dim: dim, metric: metric), at: 16)
+        trailer[24] = layout.rawValue
+        trailer[25] = UInt8(clamping: level)
+        try sink.write(trailer)
+        report.fileBytes = sink.offset
+        return report
+    }
+}

@@ -1,0 +1,53 @@
+/// How many of the ranked clusters a query fetches.
+public enum ProbeSelection: Sendable, Equatable {
+    /// The N best-ranked clusters.
+    case nprobe(Int)
+    /// Clusters in rank order until at least V vectors are fetched (always at least one).
+    case budget(Int)
+
+    /// The clusters to fetch, in rank order, given one query's scores (smaller = better).
+    public func choose(scores: UnsafePointer<Float>, sizes: [Int]) -> [Int] {
+        let k = sizes.count
+        func ranked(_ m: Int) -> [Int] {
+            // Top m by a bounded max-heap, then sorted: K log m instead of a full sort.
+            var heap = [(Float, Int)]()
+            heap.reserveCapacity(m)
+            func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 > b.0 || (a.0 == b.0 && a.1 > b.1) }
+            for c in 0..<k {
+                let e = (scores[c], c)
+                if heap.count < m {
+                    heap.append(e)
+                    var i = heap.count - 1
+                    while i > 0 { let p = (i - 1) / 2; if worse(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break } }
+                } else if worse(heap[0], e) {
+                    heap[0] = e
+                    var i = 0
+                    while true {
+                        let l = 2 * i + 1
+                        if l >= m { break }
+                        var c = l
+                        if l + 1 < m && worse(heap[l + 1], heap[l]) { c = l + 1 }
+                        if worse(heap[c], heap[i]) { heap.swapAt(c, i); i = c } else { break }
+                    }
+                }
+            }
+            return heap.sorted { worse($1, $0) }.map(\.1)
+        }
+        switch self {
+        case .nprobe(let n):
+            return ranked(min(n, k))
+        case .budget(let v):
+            var m = min(k, 64)
+            while true {
+                let order = ranked(m)
+                var total = 0
+                for (i, c) in order.enumerated() {
+                    total += sizes[c]
+                    if total >= v { return Array(order[0...i]) }
+                }
+                if m == k { return order }
+                m = min(k, m * 4)
+            }
+        }
+    }
+}

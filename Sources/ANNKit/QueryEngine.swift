@@ -1,0 +1,159 @@
+import Dispatch
+
+/// Answers queries from a packed index on storage. For a batch of queries it ranks the
+/// clusters, chooses what each query fetches, then visits each needed cluster once
+/// (cluster-major, on all cores): one pread, a checked decompression, and exact distances for
+/// every query that chose it. The per-query figures count what each query needed as if run
+/// alone; the physical reads of the batch are reported apart.
+public final class QueryEngine {
+    public struct QueryStats: Sendable {
+        public var clusters = 0
+        public var vectors = 0
+        public var bytes = 0
+        /// Wall time of the batch the query ran in (its latency with a batch of 1).
+        public var micros = 0
+    }
+
+    public struct BatchTotals: Sendable {
+        public var queries = 0
+        public var clustersRead = 0
+        public var bytesRead = 0
+        public var seconds = 0.0
+    }
+
+    public let index: PackedIndex
+    public let router: ClusterRouter
+    public let threads: Int
+    public private(set) var totals = BatchTotals()
+
+    public init(index: PackedIndex, router: ClusterRouter, threads: Int = 2) {
+        self.index = index
+        self.router = router
+        self.threads = max(1, threads)
+    }
+
+    /// Searches `n` queries (row-major, the index's dimension); returns the k nearest found and
+    /// per-query fetch figures.
+    public func search(queries input: [Float], k: Int, selection: ProbeSelection) throws -> (NeighborList, [QueryStats]) {
+        let clock = Stopwatch()
+        let d = index.dim
+        let n = input.count / d
+        var q = input
+        if index.metric == .cos { q.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: n, d: d) } }
+        let kc = index.clusterCount
+        let sizes = index.entries.map(\.vectors)
+        BLAS.setThreads(1)
+
+        // Route: every query's clusters, in rank order.
+        var chosen = [[Int]](repeating: [], count: n)
+        q.withUnsafeBufferPointer { qp in
+            chosen.withUnsafeMutableBufferPointer { ch in
+                let block = 256
+                DispatchQueue.concurrentPerform(iterations: (n + block - 1) / block) { b in
+                    let lo = b * block, hi = min(n, lo + block)
+                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: (hi - lo) * kc)
+                    defer { scores.deallocate() }
+                    router.score(queries: qp.baseAddress! + lo * d, n: hi - lo, dim: d, into: scores)
+                    for i in lo..<hi { ch[i] = selection.choose(scores: scores + (i - lo) * kc, sizes: sizes) }
+                }
+            }
+        }
+        var stats = [QueryStats](repeating: QueryStats(), count: n)
+        var members = [[Int32]](repeating: [], count: kc)
+        for i in 0..<n {
+            for c in chosen[i] {
+                members[c].append(Int32(i))
+                stats[i].clusters += 1
+                stats[i].vectors += sizes[c]
+                stats[i].bytes += index.entries[c].size
+            }
+        }
+        let work = (0..<kc).filter { !members[$0].isEmpty }
+
+        // Fetch and scan, cluster-major; each worker keeps its own heaps, merged at the end.
+        let workers = min(threads, max(1, work.count))
+        let heaps = (0..<workers).map { _ in NeighborHeaps(count: n, k: k) }
+        let lock = Lock()
+        var next = 0
+        var failure: Error?
+        var norms = [Float](repeating: 0, count: n)
+        q.withUnsafeBufferPointer { qp in
+            norms.withUnsafeMutableBufferPointer { Kernels.squaredNorms(qp.baseAddress!, n: n, d: d, into: $0.baseAddress!) }
+        }
+        q.withUnsafeBufferPointer { qp in
+            norms.withUnsafeBufferPointer { qn in
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let buffers = ClusterBuffers()
+                    var group = [Float]()
+                    var dots = [Float]()
+                    var xnorms = [Float]()
+                    while true {
+                        let item: Int? = lock.withLock {
+                            guard failure == nil, next < work.count else { return nil }
+                            next += 1
+                            return work[next - 1]
+                        }
+                        guard let c = item else { break }
+                        do {
+                            let m = try index.fetch(c, into: buffers)
+                            scan(cluster: c, vectors: m, buffers: buffers, members: members[c], queries: qp.baseAddress!,
+                                 queryNorms: qn.baseAddress!, heaps: heaps[w], group: &group, dots: &dots, xnorms: &xnorms)
+                        } catch {
+                            lock.withLock { if failure == nil { failure = error } }
+                        }
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        for w in 1..<workers { heaps[0].merge(heaps[w]) }
+        let seconds = clock.seconds
+        let micros = Int(seconds * 1e6)
+        for i in 0..<n { stats[i].micros = micros }
+        totals.queries += n
+        totals.clustersRead += work.count
+        totals.bytesRead += work.reduce(0) { $0 + index.entries[$1].size }
+        totals.seconds += seconds
+        return (heaps[0].neighborList(metric: index.metric), stats)
+    }
+
+    /// Exact distances from one fetched cluster to the queries that chose it: sgemm screens,
+    /// each possible winner is re-measured directly, and a vector stored in several clusters
+    /// counts once.
+    private func scan(cluster c: Int, vectors m: Int, buffers: ClusterBuffers, members: [Int32], queries: UnsafePointer<Float>,
+                      queryNorms: UnsafePointer<Float>, heaps: NeighborHeaps, group: inout [Float], dots: inout [Float], xnorms: inout [Float]) {
+        guard m > 0 else { return }
+        let d = index.dim
+        let g = members.count
+        let l2 = index.metric == .l2
+        if group.count < g * d { group = [Float](repeating: 0, count: g * d) }
+        if dots.count < g * m { dots = [Float](repeating: 0, count: g * m) }
+        if xnorms.count < m { xnorms = [Float](repeating: 0, count: m) }
+        let x = UnsafePointer(buffers.floats)
+        let ids = UnsafePointer(buffers.ids)
+        group.withUnsafeMutableBufferPointer { gp in
+            for (r, qi) in members.enumerated() { (gp.baseAddress! + r * d).update(from: queries + Int(qi) * d, count: d) }
+        }
+        var maxNorm: Float = 0
+        xnorms.withUnsafeMutableBufferPointer { xn in
+            Kernels.squaredNorms(x, n: m, d: d, into: xn.baseAddress!)
+            for j in 0..<m { maxNorm = max(maxNorm, xn[j]) }
+        }
+        group.withUnsafeBufferPointer { gp in
+            dots.withUnsafeMutableBufferPointer { dp in
+                BLAS.gemmABt(m: g, n: m, k: d, alpha: l2 ? -2 : -1, a: gp.baseAddress!, lda: d, b: x, ldb: d, beta: 0, c: dp.baseAddress!, ldc: m)
+                xnorms.withUnsafeBufferPointer { xn in
+                    for (r, qi) in members.enumerated() {
+                        let q = Int(qi)
+                        let qp = queries + q * d
+                        let slack = (queryNorms[q] + maxNorm) * 0x1p-15 + Float.leastNormalMagnitude
+                        _ = heaps.screen(q, row: dp.baseAddress! + r * m, norms: l2 ? xn.baseAddress! : nil, n: m,
+                                         shift: l2 ? queryNorms[q] : 0, slack: slack, unique: true,
+                                         measure: { Kernels.distance(self.index.metric, qp, x + $0 * d, d) },
+                                         id: { ids[$0] })
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// Recall of a result list against exact ground truth. A returned neighbour counts as a hit
+/// when its id is a true neighbour's or its distance is no worse than the true one it stands
+/// for, so ties at equal distance (exact duplicates in the base) are hits.
+public struct Recall: Sendable {
+    /// Fraction of queries whose first result is a nearest neighbour.
+    public var at1: Double
+    /// Fraction of the true 10 nearest found among the first 10 results (10-recall@10).
+    public var at10: Double
+    public var queries: Int
+
+    public init(results: NeighborList, truth: NeighborList) throws {
+        guard results.count == truth.count else {
+            throw ANNError.badData(source: "results", message: "\(results.count) queries, the ground truth has \(truth.count)")
+        }
+        let n = results.count
+        let sim = truth.metric.isSimilarity
+        func noWorse(_ a: Float, _ b: Float) -> Bool { sim ? a >= b : a <= b }
+        var hits1 = 0, hits10 = 0
+        let m = min(10, truth.k)
+        for q in 0..<n {
+            let r = results.row(q), rd = results.rowDistances(q)
+            let t = truth.row(q), td = truth.rowDistances(q)
+            let r0 = r[r.startIndex], t0 = t[t.startIndex]
+            if r0 != NeighborList.noID && (r0 == t0 || noWorse(rd[rd.startIndex], td[td.startIndex])) { hits1 += 1 }
+            let truthSet = Set(t.prefix(m))
+            let limit = td[td.startIndex + m - 1]
+            var h = 0
+            for j in 0..<min(m, results.k) {
+                let id = r[r.startIndex + j]
+                guard id != NeighborList.noID else { break }
+                if truthSet.contains(id) || noWorse(rd[rd.startIndex + j], limit) { h += 1 }
+            }
+            hits10 += min(h, m)
+        }
+        at1 = Double(hits1) / Double(max(1, n))
+        at10 = Double(hits10) / Double(max(1, n * m))
+        queries = n
+    }
+}

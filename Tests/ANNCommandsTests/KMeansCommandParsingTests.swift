@@ -1,0 +1,58 @@
+import ANNCommands
+import ArgumentParser
+import Testing
+
+@Suite struct KMeansCommandParsingTests {
+    @Test(arguments: [
+        ["-k", "64", "base.fvecs"],
+        ["-k", "1"],
+        ["-k", "64", "-"],
+        ["-k", "64", "--iters", "0", "--seed", "7", "--init", "random", "base.fvecs"],
+        ["-k", "64", "--iters", "5", "--init", "kmeans++", "--metric", "cos", "-o", "c.fvecs", "base.fvecs"],
+        ["-k", "64", "--sample", "64", "--assignments", "a.ivecs", "-o", "c.annv", "base.u8bin"],
+        ["-k", "8", "--from", "fvecs", "--to", "fbin", "-q"],
+        ["-k", "8", "--from", "native", "-v", "--metric", "ip", "--output", "c.annv"],
+        ["-k", "8", "--assignments", "-", "-o", "c.annv"],
+        ["-k", "8", "--seed", "18446744073709551615", "base.fvecs"],
+        ["base.fvecs", "-k", "3"],
+    ])
+    func accepts(_ arguments: [String]) {
+        expectAccepted(KMeansCommand.self, arguments)
+    }
+
+    @Test(arguments: [
+        (["base.fvecs"], ["-k"]),
+        (["-k", "0", "base.fvecs"], ["-k must be at least 1"]),
+        (["-k", "-3", "base.fvecs"], ["-k"]),
+        (["-k", "ten", "base.fvecs"], ["ten"]),
+        (["-k", "64", "--sample", "10", "base.fvecs"], ["--sample", "at least -k"]),
+        (["-k", "8", "--iters", "-1"], ["--iters"]),
+        (["-k", "8", "--quiet", "--verbose"], ["--quiet and --verbose"]),
+        (["-k", "8", "-q", "-v"], ["--quiet and --verbose"]),
+        (["-k", "8", "--metric", "hamming"], ["hamming", "--metric"]),
+        (["-k", "8", "--init", "kmeans||"], ["--init"]),
+        (["-k", "8", "--from", "csv"], ["csv", "--from"]),
+        (["-k", "8", "--to", "tsv"], ["tsv", "--to"]),
+        (["-k", "8", "--assignments", "c.fvecs", "-o", "c.fvecs"], ["--assignments and -o"]),
+        (["-k", "8", "--assignments", "-"], ["stdout"]),
+        (["-k", "8", "--assignments", "-", "-o", "-"], ["stdout"]),
+        (["-k", "8", "--bogus"], ["--bogus"]),
+        (["-k", "8", "a.fvecs", "b.fvecs"], ["b.fvecs"]),
+        (["-k", "8", "--seed", "-1"], ["--seed"]),
+    ])
+    func rejects(_ arguments: [String], _ words: [String]) {
+        expectRejected(KMeansCommand.self, arguments, mentioning: words)
+    }
+
+    @Test func helpAndVersionAreCleanExits() {
+        for flag in ["--help", "-h", "--version"] {
+            #expect(throws: (any Error).self) { _ = try KMeansCommand.parse([flag]) }
+            do { _ = try KMeansCommand.parse([flag]) } catch {
+                #expect(KMeansCommand.exitCode(for: error) == .success, "\(flag)")
+            }
+        }
+        #expect(KMeansCommand.configuration.commandName == "ann-kmeans")
+        #expect(KMeansCommand.configuration.version == toolVersion)
+        #expect(KMeansCommand.helpMessage().contains("--assignments"))
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Testing
+
+/// Parsing runs `validate()` too; a rejection must be a usage error (exit status 64) whose
+/// message names the rule, so that a test cannot pass on some unrelated parse failure.
+func expectRejected<C: ParsableCommand>(_ type: C.Type, _ arguments: [String], mentioning words: [String],
+                                        sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        _ = try C.parse(arguments)
+        Issue.record("\(arguments) was accepted", sourceLocation: sourceLocation)
+    } catch {
+        #expect(C.exitCode(for: error) == .validationFailure, "\(arguments)", sourceLocation: sourceLocation)
+        #expect(C.exitCode(for: error).rawValue == 64, sourceLocation: sourceLocation)
+        let message = C.message(for: error)
+        for word in words {
+            #expect(message.contains(word), "\(arguments): \(message)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+func expectAccepted<C: ParsableCommand>(_ type: C.Type, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(throws: Never.self, "\(arguments)", sourceLocation: sourceLocation) { _ = try C.parse(arguments) }
+}
