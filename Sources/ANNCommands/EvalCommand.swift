@@ -74,6 +74,9 @@ struct EvalSweepCommand: ParsableCommand {
 
     @OptionGroup var truth: TruthOptions
 
+    @Option(help: ArgumentHelp("Rank clusters with this router model (from ann-train).", valueName: "file"))
+    var model: String?
+
     @Option(help: ArgumentHelp("Comma-separated nprobe values (default 1,2,3,4,5,6,7,8,9,10,12,14,16,20,24,32,48,64).", valueName: "list"))
     var nprobe: String?
 
@@ -130,7 +133,9 @@ struct EvalSweepCommand: ParsableCommand {
             throw ANNError.badData(source: truth.gt, message: "\(t.count) queries of ground truth, \(q.count / idx.dim) queries")
         }
         let out = try OutputFile(path: output)
-        let engine = QueryEngine(index: idx, router: CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric), threads: threads)
+        let router: ClusterRouter = try model.map { try RouterModel.load($0, for: idx) }
+            ?? CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric)
+        let engine = QueryEngine(index: idx, router: router, threads: threads)
         var points = [RecallCurve.Point]()
         let all = try settings()
         for (i, s) in all.enumerated() {

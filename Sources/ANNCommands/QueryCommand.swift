@@ -29,6 +29,9 @@ public struct QueryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Fetch clusters in rank order until V vectors are fetched (at least one cluster).", valueName: "v"))
     var budget: Int?
 
+    @Option(help: ArgumentHelp("Rank clusters with this router model (from ann-train) instead of by centroid distance.", valueName: "file"))
+    var model: String?
+
     @Option(help: ArgumentHelp("Write per-query figures as TSV: query, clusters, vectors, bytes, micros.", valueName: "file"))
     var stats: String?
 
@@ -77,7 +80,9 @@ public struct QueryCommand: ParsableCommand {
         let out = try OutputFile(path: output.output)
         let statsOut = try stats.map { try OutputFile(path: $0) }
         if dropCache { idx.dropCache() }
-        let engine = QueryEngine(index: idx, router: CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric), threads: threads)
+        let router: ClusterRouter = try model.map { try RouterModel.load($0, for: idx) }
+            ?? CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric)
+        let engine = QueryEngine(index: idx, router: router, threads: threads)
         var ids = [UInt32]()
         var dists = [Float]()
         var all = [QueryEngine.QueryStats]()

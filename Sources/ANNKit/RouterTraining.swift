@@ -1,0 +1,270 @@
+import Glibc
+import Dispatch
+
+/// Training queries with, for each, the clusters that hold its nearest neighbour (several
+/// once the neighbour has been duplicated): the positives of a multi-label cross-entropy,
+/// −log Σ_{c ∈ P} softmax(z)_c, so any cluster holding the key counts as right.
+public struct RouterExamples: Sendable {
+    public var dim: Int
+    /// `count × dim` raw queries.
+    public var queries: [Float]
+    /// Per query, the clusters holding its key.
+    public var positives: [[UInt32]]
+    public var count: Int { positives.count }
+
+    public init(dim: Int, queries: [Float], positives: [[UInt32]]) {
+        self.dim = dim
+        self.queries = queries
+        self.positives = positives
+    }
+
+    /// Pairs queries with their keys (the first ground-truth neighbour) and the key's clusters.
+    public init(queries: [Float], dim: Int, truth: NeighborList, assignment: Assignment) throws {
+        let n = queries.count / dim
+        guard truth.count == n else {
+            throw ANNError.badData(source: "ground truth", message: "\(truth.count) records for \(n) queries")
+        }
+        let where_ = assignment.clustersByVector()
+        var pos = [[UInt32]]()
+        pos.reserveCapacity(n)
+        for q in 0..<n {
+            let key = Int(truth.ids[q * truth.k])
+            guard key < where_.count, !where_[key].isEmpty else {
+                throw ANNError.badData(source: "ground truth", message: "query \(q): neighbour \(key) is in no cluster of the assignment")
+            }
+            pos.append(where_[key])
+        }
+        self.init(dim: dim, queries: queries, positives: pos)
+    }
+
+    /// Splits off every `1/fraction`-th example (deterministically) for validation.
+    public func split(validation fraction: Double) -> (train: RouterExamples, validation: RouterExamples) {
+        guard fraction > 0 else { return (self, RouterExamples(dim: dim, queries: [], positives: [])) }
+        let every = max(2, Int((1 / fraction).rounded()))
+        var tq = [Float](), tp = [[UInt32]](), vq = [Float](), vp = [[UInt32]]()
+        for i in 0..<count {
+            let row = queries[(i * dim)..<((i + 1) * dim)]
+            if i % every == every - 1 { vq += row; vp.append(positives[i]) } else { tq += row; tp.append(positives[i]) }
+        }
+        return (RouterExamples(dim: dim, queries: tq, positives: tp), RouterExamples(dim: dim, queries: vq, positives: vp))
+    }
+}
+
+extension Assignment {
+    /// For each vector id, the clusters holding it, home cluster first.
+    public func clustersByVector() -> [[UInt32]] {
+        let n = Int(vectors.max() ?? 0) + 1
+        var out = [[UInt32]](repeating: [], count: n)
+        for i in 0..<pairCount { out[Int(vectors[i])].append(clusters[i]) }
+        return out
+    }
+}
+
+public struct RouterTrainingParameters: Sendable {
+    public var epochs = 10
+    public var batch = 1024
+    public var learningRate: Float = 1e-3
+    /// Gaussian noise added to training queries, as a fraction of the per-dimension spread.
+    public var noise: Float = 0.05
+    /// L2 penalty on the weights (decoupled, AdamW style).
+    public var weightDecay: Float = 1e-4
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+/// One epoch's figures, for -v and for choosing the epoch to keep.
+public struct RouterEpoch: Sendable {
+    public var epoch: Int
+    public var loss: Double
+    public var accuracy: Double
+    /// On held-out examples; nil without a validation split.
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    public var seconds: Double
+    public var samplesPerSecond: Double
+}
+
+/// Adam on OpenBLAS sgemm (both cores inside each product). Deterministic for a seed on one
+/// machine: the shuffles and the noise come from the seeded generator.
+public final class RouterTrainer {
+    public private(set) var model: RouterModel
+    private let p: RouterTrainingParameters
+    private var rng: RandomGenerator
+    private var m: [[Float]]
+    private var v: [[Float]]
+    private var step = 0
+    private let acts = RouterModel.Activations()
+
+    public init(model: RouterModel, parameters: RouterTrainingParameters) {
+        self.model = model
+        p = parameters
+        rng = RandomGenerator(seed: parameters.seed)
+        let sizes = [model.w1.count, model.b1.count, model.w2.count, model.b2.count, model.w3.count, model.b3.count]
+        m = sizes.map { [Float](repeating: 0, count: $0) }
+        v = sizes.map { [Float](repeating: 0, count: $0) }
+    }
+
+    /// Input normalisation from the training queries: per-dimension mean and 1/std.
+    public static func normalisation(_ ex: RouterExamples) -> (mean: [Float], scale: [Float]) {
+        let d = ex.dim, n = max(1, ex.count)
+        var mean = [Double](repeating: 0, count: d), sq = [Double](repeating: 0, count: d)
+        for i in 0..<ex.count { for j in 0..<d { let x = Double(ex.queries[i * d + j]); mean[j] += x; sq[j] += x * x } }
+        var scale = [Float](repeating: 1, count: d)
+        for j in 0..<d {
+            mean[j] /= Double(n)
+            let sd = (max(sq[j] / Double(n) - mean[j] * mean[j], 0)).squareRoot()
+            scale[j] = Float(1 / max(sd, 1e-6))
+        }
+        return (mean.map(Float.init), scale)
+    }
+
+    /// The centroid-term weight 1/T that best fits the examples with no MLP at all
+    /// (golden-section search on log T): the calibrated baseline training starts from.
+    public static func calibrate(_ model: RouterModel, on ex: RouterExamples) -> Float {
+        var probe = model
+        probe.w3 = [Float](repeating: 0, count: model.w3.count)
+        probe.b3 = [Float](repeating: 0, count: model.b3.count)
+        let sample = min(ex.count, 4000)
+        func loss(_ logW: Double) -> Double {
+            probe.centroidWeight = Float(Glibc.exp(logW))
+            return RouterTrainer.evaluate(probe, ex, limit: sample).loss
+        }
+        var lo = -20.0, hi = 5.0
+        let g = (5.0.squareRoot() - 1) / 2
+        var a = hi - g * (hi - lo), b = lo + g * (hi - lo)
+        var fa = loss(a), fb = loss(b)
+        for _ in 0..<40 {
+            if fa < fb { hi = b; b = a; fb = fa; a = hi - g * (hi - lo); fa = loss(a) } else { lo = a; a = b; fa = fb; b = lo + g * (hi - lo); fb = loss(b) }
+        }
+        return Float(Glibc.exp((lo + hi) / 2))
+    }
+
+    /// Mean loss and top-1 accuracy of a model on examples (the first `limit`).
+    public static func evaluate(_ model: RouterModel, _ ex: RouterExamples, limit: Int? = nil) -> (loss: Double, accuracy: Double) {
+        let n = min(ex.count, limit ?? ex.count)
+        guard n > 0 else { return (0, 0) }
+        let a = RouterModel.Activations()
+        var loss = 0.0, hits = 0
+        let block = 1024
+        var i0 = 0
+        while i0 < n {
+            let b = min(block, n - i0)
+            ex.queries.withUnsafeBufferPointer { model.forward($0.baseAddress! + i0 * ex.dim, n: b, into: a) }
+            let r = a.logits.withUnsafeMutableBufferPointer { Self.lossAndGradient($0.baseAddress!, n: b, k: model.clusterCount, positives: ex.positives[i0..<(i0 + b)], gradient: false) }
+            loss += r.loss
+            hits += r.hits
+            i0 += b
+        }
+        return (loss / Double(n), Double(hits) / Double(n))
+    }
+
+    /// Softmax cross-entropy over the positives; with `gradient`, `logits` is overwritten by
+    /// dL/dz for the batch mean.
+    @discardableResult
+    static func lossAndGradient(_ logits: UnsafeMutablePointer<Float>, n: Int, k: Int, positives: ArraySlice<[UInt32]>, gradient: Bool) -> (loss: Double, hits: Int) {
+        var loss = 0.0, hits = 0
+        for i in 0..<n {
+            let row = logits + i * k
+            var best = 0
+            for j in 1..<k where row[j] > row[best] { best = j }
+            let pos = positives[positives.startIndex + i]
+            if pos.contains(UInt32(best)) { hits += 1 }
+            Kernels.softmaxRows(row, n: 1, k: k)
+            var mass: Float = 0
+            for c in pos { mass += row[Int(c)] }
+            loss -= Double(Glibc.log(max(mass, 1e-30)))
+            guard gradient else { continue }
+            // dL/dz_j = p_j − [j ∈ P]·p_j/mass, averaged over the batch.
+            let inv = 1 / Float(n)
+            let share = 1 / max(mass, 1e-30)
+            for c in pos { row[Int(c)] *= 1 - share }
+            for j in 0..<k { row[j] *= inv }
+        }
+        return (loss, hits)
+    }
+
+    /// Trains one epoch over `ex` (shuffled, with noise); returns the mean loss and accuracy.
+    public func epoch(_ ex: RouterExamples, spread: [Float]) -> (loss: Double, accuracy: Double) {
+        BLAS.setThreads(2)
+        let d = ex.dim, n = ex.count, bs = p.batch
+        var order = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
+        var batch = [Float](repeating: 0, count: bs * d)
+        var loss = 0.0, hits = 0
+        var i0 = 0
+        while i0 < n {
+            let b = min(bs, n - i0)
+            var pos = [[UInt32]]()
+            pos.reserveCapacity(b)
+            for r in 0..<b {
+                let src = order[i0 + r]
+                for j in 0..<d { batch[r * d + j] = ex.queries[src * d + j] + (p.noise > 0 ? p.noise * spread[j] * rng.gaussian() : 0) }
+                pos.append(ex.positives[src])
+            }
+            let r = step(batch, n: b, positives: pos[...])
+            loss += r.loss
+            hits += r.hits
+            i0 += b
+        }
+        return (loss / Double(max(1, n)), Double(hits) / Double(max(1, n)))
+    }
+
+    private func step(_ x: [Float], n b: Int, positives: ArraySlice<[UInt32]>) -> (loss: Double, hits: Int) {
+        let md = model
+        let d = md.dim, h1 = md.hidden1, h2 = md.hidden2, k = md.clusterCount
+        x.withUnsafeBufferPointer { model.forward($0.baseAddress!, n: b, into: acts) }
+        let r = acts.logits.withUnsafeMutableBufferPointer {
+            Self.lossAndGradient($0.baseAddress!, n: b, k: k, positives: positives, gradient: true)
+        }
+        var g3 = [Float](repeating: 0, count: k * h2), gb3 = [Float](repeating: 0, count: k)
+        var g2 = [Float](repeating: 0, count: h2 * h1), gb2 = [Float](repeating: 0, count: h2)
+        var g1 = [Float](repeating: 0, count: h1 * d), gb1 = [Float](repeating: 0, count: h1)
+        var da2 = [Float](repeating: 0, count: b * h2), da1 = [Float](repeating: 0, count: b * h1)
+        acts.logits.withUnsafeBufferPointer { dz in
+            acts.h2.withUnsafeBufferPointer { a2 in
+                acts.h1.withUnsafeBufferPointer { a1 in
+                    acts.input.withUnsafeBufferPointer { x0 in
+                        let dzp = dz.baseAddress!
+                        BLAS.gemm(transA: true, transB: false, m: k, n: h2, k: b, alpha: 1, a: dzp, lda: k, b: a2.baseAddress!, ldb: h2, beta: 0, c: &g3, ldc: h2)
+                        for i in 0..<b { for j in 0..<k { gb3[j] += dzp[i * k + j] } }
+                        md.w3.withUnsafeBufferPointer { w3 in
+                            BLAS.gemm(transA: false, transB: false, m: b, n: h2, k: k, alpha: 1, a: dzp, lda: k, b: w3.baseAddress!, ldb: h2, beta: 0, c: &da2, ldc: h2)
+                        }
+                        for i in 0..<(b * h2) where a2[i] <= 0 { da2[i] = 0 }
+                        BLAS.gemm(transA: true, transB: false, m: h2, n: h1, k: b, alpha: 1, a: da2, lda: h2, b: a1.baseAddress!, ldb: h1, beta: 0, c: &g2, ldc: h1)
+                        for i in 0..<b { for j in 0..<h2 { gb2[j] += da2[i * h2 + j] } }
+                        md.w2.withUnsafeBufferPointer { w2 in
+                            BLAS.gemm(transA: false, transB: false, m: b, n: h1, k: h2, alpha: 1, a: da2, lda: h2, b: w2.baseAddress!, ldb: h1, beta: 0, c: &da1, ldc: h1)
+                        }
+                        for i in 0..<(b * h1) where a1[i] <= 0 { da1[i] = 0 }
+                        BLAS.gemm(transA: true, transB: false, m: h1, n: d, k: b, alpha: 1, a: da1, lda: h1, b: x0.baseAddress!, ldb: d, beta: 0, c: &g1, ldc: d)
+                        for i in 0..<b { for j in 0..<h1 { gb1[j] += da1[i * h1 + j] } }
+                    }
+                }
+            }
+        }
+        step += 1
+        adam(&model.w1, g1, 0, decay: true); adam(&model.b1, gb1, 1, decay: false)
+        adam(&model.w2, g2, 2, decay: true); adam(&model.b2, gb2, 3, decay: false)
+        adam(&model.w3, g3, 4, decay: true); adam(&model.b3, gb3, 5, decay: false)
+        return r
+    }
+
+    private func adam(_ w: inout [Float], _ g: [Float], _ slot: Int, decay: Bool) {
+        let b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-8
+        let c1 = 1 - Float(Glibc.pow(0.9, Double(step))), c2 = 1 - Float(Glibc.pow(0.999, Double(step)))
+        let lr = p.learningRate, wd = decay ? p.weightDecay * p.learningRate : 0
+        m[slot].withUnsafeMutableBufferPointer { mp in
+            v[slot].withUnsafeMutableBufferPointer { vp in
+                w.withUnsafeMutableBufferPointer { wp in
+                    for i in 0..<wp.count {
+                        let gi = g[i]
+                        mp[i] = b1 * mp[i] + (1 - b1) * gi
+                        vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
+                        wp[i] -= lr * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + eps) + wd * wp[i]
+                    }
+                }
+            }
+        }
+    }
+}
