@@ -28,7 +28,14 @@ struct TruthOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Distances for an .ivecs --gt (.fvecs), so that ties count as hits.", valueName: "file"))
     var gtDistances: String?
 
-    func load() throws -> NeighborList { try NeighborList.load(gt, distances: gtDistances) }
+    /// Loads the truth; a foreign one does not record its metric, so it takes `metric`.
+    func load(metric: Metric) throws -> NeighborList {
+        let t = try NeighborList.load(gt, distances: gtDistances, metric: metric)
+        guard t.metric == metric else {
+            throw ANNError.usage("the ground truth \(gt) is for --metric \(t.metric.rawValue), the results for \(metric.rawValue)")
+        }
+        return t
+    }
 }
 
 struct EvalScoreCommand: ParsableCommand {
@@ -46,9 +53,9 @@ struct EvalScoreCommand: ParsableCommand {
     var results: String?
 
     func run() throws {
-        let t = try truth.load()
         let r = try NeighborList.load(results)
-        let recall = try Recall(results: r, truth: t)
+        let t = try truth.load(metric: r.metric)
+        let recall = try Recall(results: r, truth: t, source: results ?? "<stdin>")
         var lines = [("queries", "\(recall.queries)"), ("recall@1", fmt4(recall.at1)), ("recall@10", fmt4(recall.at10))]
         if let stats {
             let table = try StatsTable(path: stats)
@@ -123,7 +130,7 @@ struct EvalSweepCommand: ParsableCommand {
     func run() throws {
         let say = Reporter(tool: "ann-eval", verbosity: verbosity)
         let idx = try PackedIndex(path: index)
-        let t = try truth.load()
+        let t = try truth.load(metric: idx.metric)
         let reader = try VectorReader(path: queriesPath, from: input.from)
         guard reader.dim == idx.dim else {
             throw ANNError.badData(source: reader.name, message: "queries have dimension \(reader.dim), the index \(idx.dim)")
@@ -132,7 +139,7 @@ struct EvalSweepCommand: ParsableCommand {
         guard q.count / idx.dim == t.count else {
             throw ANNError.badData(source: truth.gt, message: "\(t.count) queries of ground truth, \(q.count / idx.dim) queries")
         }
-        let out = try OutputFile(path: output)
+        let out = try OutputFile(path: output, text: true)
         let router: ClusterRouter = try model.map { try RouterModel.load($0, for: idx) }
             ?? CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric)
         let engine = QueryEngine(index: idx, router: router, threads: threads)
@@ -143,7 +150,7 @@ struct EvalSweepCommand: ParsableCommand {
             let clock = Stopwatch()
             let (list, stats) = try engine.search(queries: q, k: k, selection: s)
             let secs = clock.seconds
-            let r = try Recall(results: list, truth: t)
+            let r = try Recall(results: list, truth: t, source: index)
             let n = Double(stats.count)
             let name: String
             switch s {

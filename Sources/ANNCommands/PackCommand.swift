@@ -44,6 +44,7 @@ public struct PackCommand: ParsableCommand {
     public func validate() throws {
         if level < 1 || level > 19 { throw ValidationError("--level must be between 1 and 19") }
         if memory < 1 { throw ValidationError("--memory must be at least 1") }
+        if let o = output { try checkForm(of: o, allowed: [.native], what: "a packed index", flag: "-o") }
     }
 
     public func run() throws {
@@ -53,7 +54,7 @@ public struct PackCommand: ParsableCommand {
         let cents = try cr.readAll()
         let k = cents.count / cr.dim
         let m = try resolveMetric(recorded: cr.metric, requested: metric, what: centroids)
-        let assignment = try Assignment.load(assignments)
+        let assignment = try Assignment.load(assignments, clusterCount: k)
         guard assignment.clusterCount == k else {
             throw ANNError.badData(source: assignments, message: "assignment is for \(assignment.clusterCount) clusters, the centroids are \(k)")
         }

@@ -11,6 +11,10 @@ enum Plotter {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ann-plot-\(getpid())")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard access(parent.isEmpty ? "." : parent, W_OK) == 0 else {
+            throw ANNError.cantCreate(target: path, message: String(cString: strerror(errno)))
+        }
         let temp = path + ".tmp.\(getpid())"
         let png = path.lowercased().hasSuffix(".png")
         var script = png ? "set terminal pngcairo size 1000,700 noenhanced font 'sans,11'\n" : "set terminal svg size 1000,700 dynamic noenhanced font 'sans,11'\n"
@@ -31,6 +35,7 @@ enum Plotter {
         p.standardInput = pipe
         let err = Pipe()
         p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
         try p.run()
         pipe.fileHandleForWriting.write(script.data(using: .utf8)!)
         try pipe.fileHandleForWriting.close()

@@ -63,6 +63,7 @@ public struct QueryCommand: ParsableCommand {
         if let b = budget, b < 1 { throw ValidationError("--budget must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try output.check(allowed: [.native, .ivecs, .ibin, .fvecs, .fbin], what: "a neighbour list")
     }
 
     var selection: ProbeSelection { budget.map(ProbeSelection.budget) ?? .nprobe(nprobe ?? 8) }
@@ -107,7 +108,7 @@ public struct QueryCommand: ParsableCommand {
         try out.commit()
         if verbosity.verbose {
             let t = engine.totals
-            say.info("\(all.count) queries in \(seconds(t.seconds)): \(String(format: "%.0f", Double(all.count) / max(t.seconds, 1e-9))) queries/s on \(threads) threads")
+            say.info("\(all.count) queries in \(seconds(t.seconds)): \(String(format: "%.0f", Double(all.count) / max(t.seconds, 1e-9))) queries/s on \(threads) thread\(threads == 1 ? "" : "s")")
             for (name, values) in [("clusters", all.map(\.clusters)), ("vectors", all.map(\.vectors)), ("bytes", all.map(\.bytes)), ("micros", all.map(\.micros))] {
                 let s = values.sorted()
                 let mean = Double(values.reduce(0, +)) / Double(max(1, values.count))

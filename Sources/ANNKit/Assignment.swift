@@ -14,8 +14,9 @@ public struct Assignment: Sendable {
     public var pairCount: Int { vectors.count }
 
     /// Reads a native assignment, an .ivecs with a record per vector, or an .ibin of pairs.
-    /// A foreign file does not record K: it is taken as one more than the largest cluster.
-    public static func load(_ path: String?, from: FileFormat? = nil) throws -> Assignment {
+    /// A foreign file does not record K: `clusterCount` gives it (else one more than the
+    /// largest cluster named); a native one must agree with it.
+    public static func load(_ path: String?, from: FileFormat? = nil, clusterCount: Int? = nil) throws -> Assignment {
         let input = try InputFile.open(path, from: from)
         try input.expect(.assignment, foreign: [.ivecs, .ibin])
         var vs = [UInt32]()
@@ -63,6 +64,10 @@ public struct Assignment: Sendable {
             }
         }
         if vs.isEmpty { throw bad("empty input") }
+        if let expected = clusterCount {
+            if k != 0 && k != expected { throw bad("assignment is for \(k) clusters, not \(expected)") }
+            k = expected
+        }
         if k == 0 { k = Int(cs.max()!) + 1 }
         for i in 0..<vs.count {
             if Int(cs[i]) >= k { throw bad("record \(i): cluster \(cs[i]) is not below K = \(k)") }

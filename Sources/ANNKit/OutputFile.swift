@@ -9,10 +9,11 @@ public final class OutputFile {
     private let tempPath: String?
     private var done = false
 
-    /// Opens `path` for writing; nil or "-" is stdout, which must not be a terminal.
-    public init(path: String?) throws {
+    /// Opens `path` for writing; nil or "-" is stdout, which must not be a terminal unless
+    /// the output is `text`.
+    public init(path: String?, text: Bool = false) throws {
         if path == nil || path == "-" {
-            guard isatty(STDOUT_FILENO) == 0 else {
+            guard text || isatty(STDOUT_FILENO) == 0 else {
                 throw ANNError.usage("refusing to write binary output to a terminal; use -o FILE or redirect stdout")
             }
             self.path = nil

@@ -129,6 +129,8 @@ public final class QueryEngine {
         if group.count < g * d { group = [Float](repeating: 0, count: g * d) }
         if dots.count < g * m { dots = [Float](repeating: 0, count: g * m) }
         if xnorms.count < m { xnorms = [Float](repeating: 0, count: m) }
+        // Vectors are stored as given; cos compares them at unit length.
+        if index.metric == .cos { Kernels.normalizeRows(buffers.floats, n: m, d: d) }
         let x = UnsafePointer(buffers.floats)
         let ids = UnsafePointer(buffers.ids)
         group.withUnsafeMutableBufferPointer { gp in

@@ -8,9 +8,13 @@ public struct Recall: Sendable {
     public var at10: Double
     public var queries: Int
 
-    public init(results: NeighborList, truth: NeighborList) throws {
+    /// `source` names the results in errors.
+    public init(results: NeighborList, truth: NeighborList, source: String = "results") throws {
         guard results.count == truth.count else {
-            throw ANNError.badData(source: "results", message: "\(results.count) queries, the ground truth has \(truth.count)")
+            throw ANNError.badData(source: source, message: "\(results.count) queries, the ground truth has \(truth.count)")
+        }
+        guard results.metric == truth.metric else {
+            throw ANNError.badData(source: source, message: "results for --metric \(results.metric.rawValue), ground truth for \(truth.metric.rawValue)")
         }
         let n = results.count
         let sim = truth.metric.isSimilarity

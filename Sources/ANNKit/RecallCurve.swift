@@ -35,7 +35,7 @@ public struct RecallCurve: Sendable {
     /// between the last point below and the first at or above it; nil if never reached.
     public func vectors(atRecall target: Double) -> (vectors: Double, between: (String, String)?)? {
         guard let hi = points.firstIndex(where: { $0.recall1 >= target }) else { return nil }
-        if hi == 0 { return (points[0].vectors, nil) }
+        if hi == 0 || points[hi].recall1 == target { return (points[hi].vectors, nil) }
         let a = points[hi - 1], b = points[hi]
         let t = (target - a.recall1) / max(b.recall1 - a.recall1, 1e-12)
         return (a.vectors + t * (b.vectors - a.vectors), (a.setting, b.setting))

@@ -1,0 +1,84 @@
+import ANNKit
+import ArgumentParser
+import Foundation
+
+extension Duplication.Ranking: ExpressibleByArgument {}
+
+public struct DupCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ann-dup",
+        abstract: "Copy vectors into the clusters a router predicts for them (the paper's duplication step).",
+        discussion: """
+            Reads training queries (QUERIES, or stdin), their exact neighbours (--gt), the \
+            assignment and a router model, marks every (query, key) pair whose top-1 predicted \
+            cluster does not hold the key, ranks the marked pairs (--rank), and copies the key of \
+            the top --fraction of them into the predicted cluster. Writes the new assignment; \
+            repack the index with it (the model stays valid: the centroids do not change) and \
+            continue training with ann-train --init.
+            """,
+        version: toolVersion)
+
+    @Option(help: ArgumentHelp("The router model (from ann-train).", valueName: "file"))
+    var model: String
+
+    @Option(help: ArgumentHelp("The packed index the model routes for.", valueName: "file"))
+    var index: String
+
+    @Option(help: ArgumentHelp("Exact neighbours of the training queries.", valueName: "file"))
+    var gt: String
+
+    @Option(help: ArgumentHelp("The current assignment.", valueName: "file"))
+    var assignments: String
+
+    @Option(help: ArgumentHelp("Share of the marked pairs whose key is copied.", valueName: "f"))
+    var fraction = 0.2
+
+    @Option(help: ArgumentHelp("Order of the marked pairs: confidence (most confident mistakes first), margin (near misses first) or random.", valueName: "order"))
+    var rank = Duplication.Ranking.confidence
+
+    @Option(help: "Random seed (for --rank random).")
+    var seed: UInt64 = 1
+
+    @OptionGroup var input: InputOptions
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the new assignment to FILE (.ivecs, .ibin or native).", valueName: "file"))
+    var output: String
+    @OptionGroup var verbosity: VerbosityOptions
+
+    @Argument(help: ArgumentHelp("Training queries (default: stdin).", valueName: "queries"))
+    var queriesPath: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if !(fraction >= 0 && fraction <= 1) { throw ValidationError("--fraction must be between 0 and 1") }
+        try checkForm(of: output, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "-o")
+    }
+
+    public func run() throws {
+        let say = Reporter(tool: "ann-dup", verbosity: verbosity)
+        let idx = try PackedIndex(path: index)
+        let router = try RouterModel.load(model, for: idx)
+        let reader = try VectorReader(path: queriesPath, from: input.from)
+        guard reader.dim == idx.dim else {
+            throw ANNError.badData(source: reader.name, message: "queries have dimension \(reader.dim), the index \(idx.dim)")
+        }
+        var q = try reader.readAll()
+        if idx.metric == .cos { q.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: $0.count / idx.dim, d: idx.dim) } }
+        let truth = try NeighborList.load(gt)
+        let assignment = try Assignment.load(assignments, clusterCount: idx.clusterCount)
+        guard assignment.clusterCount == idx.clusterCount else {
+            throw ANNError.badData(source: assignments, message: "assignment is for \(assignment.clusterCount) clusters, the index has \(idx.clusterCount)")
+        }
+        let out = try OutputFile(path: output)
+        let ex = try RouterExamples(queries: q, dim: idx.dim, truth: truth, assignment: assignment)
+        let keys = (0..<ex.count).map { truth.ids[$0 * truth.k] }
+        let (result, r) = Duplication.run(model: router, examples: ex, keys: keys, assignment: assignment,
+                                          fraction: fraction, ranking: rank, seed: seed)
+        try result.write(to: out, format: formatOf(output))
+        try out.commit()
+        let before = r.sizesBefore.reduce(0, +), after = r.sizesAfter.reduce(0, +)
+        let growth = zip(r.sizesBefore, r.sizesAfter).map { $1 - $0 }
+        say.info("\(r.pairs) training pairs, \(r.marked) marked (\(fmt1(100 * Double(r.marked) / Double(max(1, r.pairs))))%), \(r.copies) copies made")
+        say.info("stored vectors \(before) -> \(after) (+\(fmt2(100 * Double(after - before) / Double(max(1, before))))%); largest cluster \(r.sizesBefore.max() ?? 0) -> \(r.sizesAfter.max() ?? 0); most grown cluster +\(growth.max() ?? 0)")
+    }
+}

@@ -1,0 +1,3 @@
+import ANNCommands
+
+ToolRunner.main(DupCommand.self)
