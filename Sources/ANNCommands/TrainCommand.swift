@@ -34,7 +34,7 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The packed index the model will route for.", valueName: "file"))
     var index: String
 
-    @Option(help: ArgumentHelp("Continue training this model (same index).", valueName: "file"))
+    @Option(name: .customLong("init"), help: ArgumentHelp("Continue training this model (same index).", valueName: "file"))
     var initModel: String?
 
     @Option(help: "Passes over the training queries.")
