@@ -46,7 +46,12 @@ public final class AssignmentWriter {
         lastVector = vector
         pairs += 1
         if format == .ivecs {
-            if vector != rowVector { try flushRow(); rowVector = vector }
+            if vector != rowVector {
+                try flushRow()
+                // One record per vector: a vector in no cluster gets an empty one.
+                for _ in (rowVector + 1)..<vector { try output.sink.write(value: Int32(0).littleEndian) }
+                rowVector = vector
+            }
             row.append(Int32(cluster))
             return
         }

@@ -65,7 +65,7 @@ public struct NeighborList: Sendable {
             let k = h.dim
             var ids = [UInt32]()
             var dists = [Float]()
-            if let c = h.count { ids.reserveCapacity(c * k); dists.reserveCapacity(c * k) }
+            if let c = h.count { ids.reserveCapacity(min(c, 1 << 16) * k); dists.reserveCapacity(min(c, 1 << 16) * k) }
             var rowIDs = [UInt32](repeating: 0, count: k)
             var rowDists = [Float](repeating: 0, count: k)
             var q = 0
@@ -89,6 +89,7 @@ public struct NeighborList: Sendable {
         var dists = [Float](repeating: .nan, count: ids.values.count)
         if let dp = distPath {
             let r = try VectorReader(path: dp)
+            r.allowsInfinity = true
             guard r.elementType == .float32, r.dim == ids.dim else {
                 throw ANNError.badData(source: dp, message: "distances of dimension \(r.dim) do not match \(ids.dim) ids")
             }

@@ -58,6 +58,8 @@ public struct StreamHeader: Equatable, Sendable {
         let reserved: UInt64 = b.loadLE(at: 24)
         guard reserved == 0 else { throw bad("reserved header field is not zero") }
         let count: UInt64 = b.loadLE(at: 16)
+        guard dim <= 1 << 20 else { throw bad("header dimension \(dim) is too large") }
+        guard count == unknownCount || count < 1 << 48 else { throw bad("header count \(count) is too large") }
         var h = StreamHeader(kind: kind, elementType: type, metric: metric, dim: Int(dim), aux: b.loadLE(at: 12),
                              count: count == unknownCount ? nil : Int(count))
         h.version = version

@@ -10,6 +10,8 @@ public final class VectorReader {
     public let count: Int?
     /// Records delivered so far.
     public private(set) var recordsRead = 0
+    /// Accept ±infinity (distances files pad short rows with it); NaN is always refused.
+    public var allowsInfinity = false
     public var name: String { input.name }
     private var firstDimPending: Bool
     private var scratch: UnsafeMutableRawBufferPointer?
@@ -101,8 +103,8 @@ public final class VectorReader {
     /// queries, centroids).
     public func readAll() throws -> [Float] {
         var out = [Float]()
-        if let c = count { out.reserveCapacity((c - recordsRead) * dim) }
-        let block = 4096
+        if let c = count { out.reserveCapacity(min(c - recordsRead, max(1, (1 << 24) / dim)) * dim) }
+        let block = max(1, min(4096, (1 << 22) / dim))
         var buf = [Float](repeating: 0, count: block * dim)
         while true {
             let n = try buf.withUnsafeMutableBufferPointer { try read(into: $0.baseAddress!, maxCount: block) }
@@ -124,9 +126,9 @@ public final class VectorReader {
 
     private func checkFinite(_ bits: UnsafeMutablePointer<UInt32>, count: Int) throws {
         var bad = false
-        for i in 0..<count where bits[i] & 0x7F80_0000 == 0x7F80_0000 { bad = true }
+        for i in 0..<count where bits[i] & 0x7F80_0000 == 0x7F80_0000 && !(allowsInfinity && bits[i] & 0x007F_FFFF == 0) { bad = true }
         guard bad else { return }
-        for i in 0..<count where bits[i] & 0x7F80_0000 == 0x7F80_0000 {
+        for i in 0..<count where bits[i] & 0x7F80_0000 == 0x7F80_0000 && !(allowsInfinity && bits[i] & 0x007F_FFFF == 0) {
             let v = Float(bitPattern: bits[i])
             throw self.bad("record \(recordsRead + i / dim): value \(i % dim) is \(v.isNaN ? "NaN" : "infinite")")
         }

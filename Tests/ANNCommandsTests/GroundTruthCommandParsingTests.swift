@@ -11,6 +11,7 @@ import Testing
         ["--base", "base.bin", "--base-from", "u8bin", "-k", "10", "--metric", "ip", "--from", "fbin", "-o", "gt.ivecs", "--to", "ibin"],
         ["--base", "base.fvecs", "-k", "10", "--metric", "cos", "-q", "queries.fvecs"],
         ["-k", "10", "--base", "b.annv", "-v", "--output", "gt.annn", "q.annv"],
+        ["-k", "10", "--base", "b.fvecs.zst", "-o", "gt.fbin", "q.fvecs.zst"],
     ])
     func accepts(_ arguments: [String]) {
         expectAccepted(GroundTruthCommand.self, arguments)
@@ -29,6 +30,9 @@ import Testing
         (["--base", "b.fvecs", "-k", "10", "--seed", "3"], ["--seed"]),
         (["--base", "b.fvecs", "-k", "10", "q1.fvecs", "q2.fvecs"], ["q2.fvecs"]),
         (["--base", "b.fvecs", "-k"], ["-k"]),
+        (["--base", "b.fvecs", "-k", "10", "-o", "gt.bvecs"], ["-o gt.bvecs", "neighbour list"]),
+        (["--base", "b.fvecs", "-k", "10", "-o", "gt.annn.zst"], ["compressed"]),
+        (["--base", "b.fvecs", "-k", "10", "--to", "u8bin"], ["--to u8bin"]),
     ])
     func rejects(_ arguments: [String], _ words: [String]) {
         expectRejected(GroundTruthCommand.self, arguments, mentioning: words)

@@ -15,6 +15,8 @@ import Testing
         ["-k", "8", "--assignments", "-", "-o", "c.annv"],
         ["-k", "8", "--seed", "18446744073709551615", "base.fvecs"],
         ["base.fvecs", "-k", "3"],
+        ["-k", "8", "-o", "c.fbin", "--assignments", "a.ibin", "base.fvecs"],
+        ["-k", "8", "--to", "fvecs", "--assignments", "a.anna", "-o", "c.out", "base.fvecs"],
     ])
     func accepts(_ arguments: [String]) {
         expectAccepted(KMeansCommand.self, arguments)
@@ -35,7 +37,12 @@ import Testing
         (["-k", "8", "--to", "tsv"], ["tsv", "--to"]),
         (["-k", "8", "--assignments", "c.fvecs", "-o", "c.fvecs"], ["--assignments and -o"]),
         (["-k", "8", "--assignments", "-"], ["stdout"]),
-        (["-k", "8", "--assignments", "-", "-o", "-"], ["stdout"]),
+        (["-k", "8", "--assignments", "-", "-o", "-"], ["--assignments"]),
+        (["-k", "8", "-o", "c.ivecs"], ["-o c.ivecs", "centroids"]),
+        (["-k", "8", "-o", "c.bvecs"], ["-o c.bvecs"]),
+        (["-k", "8", "-o", "c.fvecs.zst"], ["compressed"]),
+        (["-k", "8", "--to", "ibin"], ["--to ibin"]),
+        (["-k", "8", "--assignments", "a.fvecs", "-o", "c.fvecs"], ["--assignments a.fvecs"]),
         (["-k", "8", "--bogus"], ["--bogus"]),
         (["-k", "8", "a.fvecs", "b.fvecs"], ["b.fvecs"]),
         (["-k", "8", "--seed", "-1"], ["--seed"]),

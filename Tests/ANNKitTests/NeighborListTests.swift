@@ -40,21 +40,37 @@ import Testing
     @Test(arguments: [(FileFormat.ivecs, FileFormat.fvecs), (.ibin, .fbin)])
     func foreignIDsAndDistances(_ idForm: FileFormat, _ distanceForm: FileFormat) throws {
         try withTemporaryDirectory { dir in
+            let list = NeighborList(k: 3, metric: .ip, ids: [5, 1, 2, 0, 3, 4], distances: [9, 8, 8, 7.5, 1, -2])
+            let ids = "\(dir)/gt.\(idForm.rawValue)", dists = "\(dir)/gt.\(distanceForm.rawValue)"
+            try write(list, to: ids, format: idForm)
+            try write(list, to: dists, format: distanceForm)
+            let back = try NeighborList.load(ids, distances: dists, metric: .ip)
+            #expect(back.ids == list.ids)
+            #expect(back.distances == list.distances)
+            #expect(back.k == 3)
+            #expect(back.metric == .ip)
+
+            let idsOnly = try NeighborList.load(ids)
+            #expect(idsOnly.ids == list.ids)
+            #expect(idsOnly.distances.allSatisfy { $0.isNaN })
+        }
+    }
+
+    /// A short row's padding (id -1, distance ±inf) must survive the two-file forms too: the
+    /// distances file is distances, not vectors, so infinity is a legal value there.
+    @Test(arguments: [(FileFormat.ivecs, FileFormat.fvecs), (.ibin, .fbin)])
+    func paddedRowsSurviveForeignForms(_ idForm: FileFormat, _ distanceForm: FileFormat) throws {
+        try withTemporaryDirectory { dir in
             let list = Self.sample(.l2)
             let ids = "\(dir)/gt.\(idForm.rawValue)", dists = "\(dir)/gt.\(distanceForm.rawValue)"
             try write(list, to: ids, format: idForm)
             try write(list, to: dists, format: distanceForm)
             // Padding ids are written as -1.
-            let raw = try readBytes(ids)
-            #expect(Array(raw.suffix(4)) == Encode.le(Int32(-1)))
+            #expect(Array(try readBytes(ids).suffix(4)) == Encode.le(Int32(-1)))
+            #expect(try NeighborList.load(ids).ids == list.ids)
             let back = try NeighborList.load(ids, distances: dists, metric: .l2)
             #expect(back.ids == list.ids)
             #expect(back.distances == list.distances)
-            #expect(back.k == 4)
-
-            let idsOnly = try NeighborList.load(ids)
-            #expect(idsOnly.ids == list.ids)
-            #expect(idsOnly.distances.allSatisfy { $0.isNaN })
         }
     }
 
