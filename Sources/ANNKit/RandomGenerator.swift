@@ -35,6 +35,14 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     /// A uniform float in [0, 1).
     public mutating func unit() -> Float { Float(next() >> 40) * 0x1p-24 }
 
+    /// Two independent standard normal samples (both outputs of one Box-Muller draw).
+    public mutating func gaussianPair() -> (Float, Float) {
+        let u1 = max(Double(next() >> 11) * 0x1p-53, 1e-300)
+        let u2 = Double(next() >> 11) * 0x1p-53
+        let r = (-2 * _log(u1)).squareRoot()
+        return (Float(r * _cos(2 * .pi * u2)), Float(r * Glibc.sin(2 * .pi * u2)))
+    }
+
     /// A standard normal sample (Box-Muller).
     public mutating func gaussian() -> Float {
         let u1 = max(Double(next() >> 11) * 0x1p-53, 1e-300)

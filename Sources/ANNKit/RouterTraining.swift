@@ -94,6 +94,9 @@ public final class RouterTrainer {
     private var v: [[Float]]
     private var step = 0
     private let acts = RouterModel.Activations()
+    /// Gradients, reused by every step (sgemm overwrites them with beta = 0).
+    private var g1: [Float], g2: [Float], g3: [Float], gb1: [Float], gb2: [Float], gb3: [Float]
+    private var da1: [Float] = [], da2: [Float] = []
 
     public init(model: RouterModel, parameters: RouterTrainingParameters) {
         self.model = model
@@ -102,6 +105,9 @@ public final class RouterTrainer {
         let sizes = [model.w1.count, model.b1.count, model.w2.count, model.b2.count, model.w3.count, model.b3.count]
         m = sizes.map { [Float](repeating: 0, count: $0) }
         v = sizes.map { [Float](repeating: 0, count: $0) }
+        g1 = [Float](repeating: 0, count: sizes[0]); gb1 = [Float](repeating: 0, count: sizes[1])
+        g2 = [Float](repeating: 0, count: sizes[2]); gb2 = [Float](repeating: 0, count: sizes[3])
+        g3 = [Float](repeating: 0, count: sizes[4]); gb3 = [Float](repeating: 0, count: sizes[5])
     }
 
     /// Input normalisation from the training queries: per-dimension mean and 1/std.
@@ -196,10 +202,22 @@ public final class RouterTrainer {
             let b = min(bs, n - i0)
             var pos = [[UInt32]]()
             pos.reserveCapacity(b)
-            for r in 0..<b {
-                let src = order[i0 + r]
-                for j in 0..<d { batch[r * d + j] = ex.queries[src * d + j] + (p.noise > 0 ? p.noise * spread[j] * rng.gaussian() : 0) }
-                pos.append(ex.positives[src])
+            batch.withUnsafeMutableBufferPointer { bp in
+                ex.queries.withUnsafeBufferPointer { qp in
+                    for r in 0..<b {
+                        (bp.baseAddress! + r * d).update(from: qp.baseAddress! + order[i0 + r] * d, count: d)
+                        pos.append(ex.positives[order[i0 + r]])
+                    }
+                }
+                if p.noise > 0 {
+                    var i = 0
+                    while i < b * d {
+                        let (z0, z1) = rng.gaussianPair()
+                        bp[i] += p.noise * spread[i % d] * z0
+                        if i + 1 < b * d { bp[i + 1] += p.noise * spread[(i + 1) % d] * z1 }
+                        i += 2
+                    }
+                }
             }
             let r = step(batch, n: b, positives: pos[...])
             loss += r.loss
@@ -216,29 +234,27 @@ public final class RouterTrainer {
         let r = acts.logits.withUnsafeMutableBufferPointer {
             Self.lossAndGradient($0.baseAddress!, n: b, k: k, positives: positives, gradient: true)
         }
-        var g3 = [Float](repeating: 0, count: k * h2), gb3 = [Float](repeating: 0, count: k)
-        var g2 = [Float](repeating: 0, count: h2 * h1), gb2 = [Float](repeating: 0, count: h2)
-        var g1 = [Float](repeating: 0, count: h1 * d), gb1 = [Float](repeating: 0, count: h1)
-        var da2 = [Float](repeating: 0, count: b * h2), da1 = [Float](repeating: 0, count: b * h1)
+        if da2.count < b * h2 { da2 = [Float](repeating: 0, count: b * h2) }
+        if da1.count < b * h1 { da1 = [Float](repeating: 0, count: b * h1) }
         acts.logits.withUnsafeBufferPointer { dz in
             acts.h2.withUnsafeBufferPointer { a2 in
                 acts.h1.withUnsafeBufferPointer { a1 in
                     acts.input.withUnsafeBufferPointer { x0 in
                         let dzp = dz.baseAddress!
                         BLAS.gemm(transA: true, transB: false, m: k, n: h2, k: b, alpha: 1, a: dzp, lda: k, b: a2.baseAddress!, ldb: h2, beta: 0, c: &g3, ldc: h2)
-                        for i in 0..<b { for j in 0..<k { gb3[j] += dzp[i * k + j] } }
+                        Self.columnSums(dzp, rows: b, cols: k, into: &gb3)
                         md.w3.withUnsafeBufferPointer { w3 in
                             BLAS.gemm(transA: false, transB: false, m: b, n: h2, k: k, alpha: 1, a: dzp, lda: k, b: w3.baseAddress!, ldb: h2, beta: 0, c: &da2, ldc: h2)
                         }
-                        for i in 0..<(b * h2) where a2[i] <= 0 { da2[i] = 0 }
+                        Self.maskInactive(&da2, by: a2.baseAddress!, count: b * h2)
                         BLAS.gemm(transA: true, transB: false, m: h2, n: h1, k: b, alpha: 1, a: da2, lda: h2, b: a1.baseAddress!, ldb: h1, beta: 0, c: &g2, ldc: h1)
-                        for i in 0..<b { for j in 0..<h2 { gb2[j] += da2[i * h2 + j] } }
+                        da2.withUnsafeBufferPointer { Self.columnSums($0.baseAddress!, rows: b, cols: h2, into: &gb2) }
                         md.w2.withUnsafeBufferPointer { w2 in
                             BLAS.gemm(transA: false, transB: false, m: b, n: h1, k: h2, alpha: 1, a: da2, lda: h2, b: w2.baseAddress!, ldb: h1, beta: 0, c: &da1, ldc: h1)
                         }
-                        for i in 0..<(b * h1) where a1[i] <= 0 { da1[i] = 0 }
+                        Self.maskInactive(&da1, by: a1.baseAddress!, count: b * h1)
                         BLAS.gemm(transA: true, transB: false, m: h1, n: d, k: b, alpha: 1, a: da1, lda: h1, b: x0.baseAddress!, ldb: d, beta: 0, c: &g1, ldc: d)
-                        for i in 0..<b { for j in 0..<h1 { gb1[j] += da1[i * h1 + j] } }
+                        da1.withUnsafeBufferPointer { Self.columnSums($0.baseAddress!, rows: b, cols: h1, into: &gb1) }
                     }
                 }
             }
@@ -253,18 +269,44 @@ public final class RouterTrainer {
     private func adam(_ w: inout [Float], _ g: [Float], _ slot: Int, decay: Bool) {
         let b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-8
         let c1 = 1 - Float(Glibc.pow(0.9, Double(step))), c2 = 1 - Float(Glibc.pow(0.999, Double(step)))
-        let lr = p.learningRate, wd = decay ? p.weightDecay * p.learningRate : 0
+        let lr = p.learningRate / c1, wd = decay ? p.weightDecay * p.learningRate : 0
+        let invC2 = 1 / c2
         m[slot].withUnsafeMutableBufferPointer { mp in
             v[slot].withUnsafeMutableBufferPointer { vp in
                 w.withUnsafeMutableBufferPointer { wp in
-                    for i in 0..<wp.count {
-                        let gi = g[i]
-                        mp[i] = b1 * mp[i] + (1 - b1) * gi
-                        vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-                        wp[i] -= lr * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + eps) + wd * wp[i]
+                    g.withUnsafeBufferPointer { gp in
+                        let mm = mp.baseAddress!, vv = vp.baseAddress!, ww = wp.baseAddress!, gg = gp.baseAddress!
+                        for i in 0..<wp.count {
+                            let gi = gg[i]
+                            let mi = b1 * mm[i] + (1 - b1) * gi
+                            let vi = b2 * vv[i] + (1 - b2) * gi * gi
+                            mm[i] = mi
+                            vv[i] = vi
+                            ww[i] -= lr * mi / ((vi * invC2).squareRoot() + eps) + wd * ww[i]
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// out[j] = Σ_i x[i][j].
+    static func columnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: inout [Float]) {
+        out.withUnsafeMutableBufferPointer { o in
+            let op = o.baseAddress!
+            op.update(repeating: 0, count: cols)
+            for i in 0..<rows {
+                let r = x + i * cols
+                for j in 0..<cols { op[j] += r[j] }
+            }
+        }
+    }
+
+    /// Zeroes the gradient where the ReLU was off.
+    static func maskInactive(_ g: inout [Float], by a: UnsafePointer<Float>, count: Int) {
+        g.withUnsafeMutableBufferPointer { gp in
+            let p = gp.baseAddress!
+            for i in 0..<count { p[i] = a[i] > 0 ? p[i] : 0 }
         }
     }
 }
