@@ -81,6 +81,9 @@ struct EvalSweepCommand: ParsableCommand {
 
     @OptionGroup var truth: TruthOptions
 
+    @Option(help: ArgumentHelp("Add W·log(cluster size) to each cluster's score: with --model, 1 ranks clusters by probability per vector fetched.", valueName: "w"))
+    var sizeWeight: Float = 0
+
     @Option(help: ArgumentHelp("Rank clusters with this router model (from ann-train).", valueName: "file"))
     var model: String?
 
@@ -143,6 +146,7 @@ struct EvalSweepCommand: ParsableCommand {
         let router: ClusterRouter = try model.map { try RouterModel.load($0, for: idx) }
             ?? CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric)
         let engine = QueryEngine(index: idx, router: router, threads: threads)
+        engine.sizeWeight = sizeWeight
         var points = [RecallCurve.Point]()
         let all = try settings()
         for (i, s) in all.enumerated() {

@@ -29,6 +29,9 @@ public struct QueryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Fetch clusters in rank order until V vectors are fetched (at least one cluster).", valueName: "v"))
     var budget: Int?
 
+    @Option(help: ArgumentHelp("Add W·log(cluster size) to each cluster's score: with --model, 1 ranks clusters by probability per vector fetched.", valueName: "w"))
+    var sizeWeight: Float = 0
+
     @Option(help: ArgumentHelp("Rank clusters with this router model (from ann-train) instead of by centroid distance.", valueName: "file"))
     var model: String?
 
@@ -84,6 +87,7 @@ public struct QueryCommand: ParsableCommand {
         let router: ClusterRouter = try model.map { try RouterModel.load($0, for: idx) }
             ?? CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric)
         let engine = QueryEngine(index: idx, router: router, threads: threads)
+        engine.sizeWeight = sizeWeight
         var ids = [UInt32]()
         var dists = [Float]()
         var all = [QueryEngine.QueryStats]()

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 
 /// Answers queries from a packed index on storage. For a batch of queries it ranks the
 /// clusters, chooses what each query fetches, then visits each needed cluster once
@@ -24,6 +25,9 @@ public final class QueryEngine {
     public let index: PackedIndex
     public let router: ClusterRouter
     public let threads: Int
+    /// Added to a cluster's score per unit of log(size): with a router model (scores are
+    /// −log p up to a constant) 1 ranks clusters by probability per vector fetched.
+    public var sizeWeight: Float = 0
     public private(set) var totals = BatchTotals()
 
     public init(index: PackedIndex, router: ClusterRouter, threads: Int = 2) {
@@ -44,6 +48,7 @@ public final class QueryEngine {
         let sizes = index.entries.map(\.vectors)
         BLAS.setThreads(1)
 
+        let logSizes = sizes.map { Float(Glibc.log(Double(max($0, 1)))) }
         // Route: every query's clusters, in rank order.
         var chosen = [[Int]](repeating: [], count: n)
         q.withUnsafeBufferPointer { qp in
@@ -54,6 +59,9 @@ public final class QueryEngine {
                     let scores = UnsafeMutablePointer<Float>.allocate(capacity: (hi - lo) * kc)
                     defer { scores.deallocate() }
                     router.score(queries: qp.baseAddress! + lo * d, n: hi - lo, dim: d, into: scores)
+                    if sizeWeight != 0 {
+                        for i in 0..<(hi - lo) { for c in 0..<kc { scores[i * kc + c] += sizeWeight * logSizes[c] } }
+                    }
                     for i in lo..<hi { ch[i] = selection.choose(scores: scores + (i - lo) * kc, sizes: sizes) }
                 }
             }
