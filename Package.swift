@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let tools = ["ann-kmeans", "ann-groundtruth", "ann-pack", "ann-query", "ann-eval", "ann-train"]
+let tools = ["ann-kmeans", "ann-groundtruth", "ann-pack", "ann-query", "ann-eval", "ann-train", "ann-dup"]
 
 let package = Package(
     name: "ann-tools",
