@@ -58,7 +58,7 @@ public struct OutputOptions: ParsableArguments {
 /// Refuses an output name whose extension names a form that cannot hold `what`, or `.zst`
 /// (outputs are written uncompressed; pipe them through zstd).
 func checkForm(of path: String, allowed: Set<FileFormat>, what: String, flag: String) throws {
-    if path.hasSuffix(".zst") {
+    if path.lowercased().hasSuffix(".zst") {
         throw ValidationError("\(flag) \(path): outputs are not compressed; write to stdout and pipe through zstd")
     }
     let f = FileFormat.fromPath(path) ?? .native

@@ -36,6 +36,9 @@ public struct DupCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Order of the marked pairs: confidence (most confident mistakes first), margin (near misses first) or random.", valueName: "order"))
     var rank = Duplication.Ranking.confidence
 
+    @Option(help: ArgumentHelp("The share of the queries ann-train holds out (must match its --validation): they are never marked, so validation stays blind to duplication.", valueName: "fraction"))
+    var validation = 0.1
+
     @Option(help: "Random seed (for --rank random).")
     var seed: UInt64 = 1
 
@@ -51,6 +54,7 @@ public struct DupCommand: ParsableCommand {
 
     public func validate() throws {
         if !(fraction >= 0 && fraction <= 1) { throw ValidationError("--fraction must be between 0 and 1") }
+        if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
         try checkForm(of: output, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "-o")
     }
 
@@ -70,10 +74,11 @@ public struct DupCommand: ParsableCommand {
             throw ANNError.badData(source: assignments, message: "assignment is for \(assignment.clusterCount) clusters, the index has \(idx.clusterCount)")
         }
         let out = try OutputFile(path: output)
-        let ex = try RouterExamples(queries: q, dim: idx.dim, truth: truth, assignment: assignment)
+        let ex = try RouterExamples(queries: q, dim: idx.dim, truth: truth, assignment: assignment, source: gt)
         let keys = (0..<ex.count).map { truth.ids[$0 * truth.k] }
         let (result, r) = Duplication.run(model: router, examples: ex, keys: keys, assignment: assignment,
-                                          fraction: fraction, ranking: rank, seed: seed)
+                                          fraction: fraction, ranking: rank, seed: seed,
+                                          skip: { [validation] in RouterExamples.isHeldOut($0, validation: validation) })
         try result.write(to: out, format: formatOf(output))
         try out.commit()
         let before = r.sizesBefore.reduce(0, +), after = r.sizesAfter.reduce(0, +)

@@ -68,7 +68,7 @@ struct EvalScoreCommand: ParsableCommand {
                 lines.append((name, "mean \(fmt1(mean)), p50 \(percentile(s, 50)), p99 \(percentile(s, 99))"))
             }
         }
-        for (k, v) in lines { print(k.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + v) }
+        try writeStandardOutput(lines.map { $0.0.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + $0.1 + "\n" }.joined())
     }
 }
 
@@ -184,7 +184,7 @@ struct EvalSweepCommand: ParsableCommand {
             summary += "recall@1 \(fmt2(target)) not reached (best \(fmt4(points.map(\.recall1).max() ?? 0)))\n"
         }
         if !verbosity.quiet || output != nil {
-            if output != nil { print(summary, terminator: "") } else { fputs(summary, stderr) }
+            if output != nil { try writeStandardOutput(summary) } else { fputs(summary, stderr) }
         }
     }
 }
@@ -209,16 +209,13 @@ struct EvalPlotCommand: ParsableCommand {
 
     func validate() throws {
         if curves.isEmpty { throw ValidationError("name at least one curve file") }
-        let ext = output.split(separator: ".").last.map { $0.lowercased() } ?? ""
-        if ext != "svg" && ext != "png" { throw ValidationError("-o must end in .svg or .png") }
+        let name = output.lowercased()
+        if !name.hasSuffix(".svg") && !name.hasSuffix(".png") { throw ValidationError("-o must end in .svg or .png") }
     }
 
     func run() throws {
         let parsed = try curves.map { path -> RecallCurve in
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ANNError.missingInput(source: path, message: "cannot read")
-            }
-            return try RecallCurve.parse(text, source: path)
+            try RecallCurve.parse(try readTextFile(path), source: path)
         }
         try Plotter.plot(parsed, title: title, target: target, to: output)
     }

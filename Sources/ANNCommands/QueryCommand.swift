@@ -8,7 +8,8 @@ public struct QueryCommand: ParsableCommand {
         abstract: "Answer k-nearest-neighbour queries from a packed index on storage.",
         discussion: """
             Reads queries (QUERIES, or stdin) and writes, per query, the k nearest vectors found \
-            (a neighbour list, like ann-groundtruth). Clusters are ranked by centroid distance; \
+            (a neighbour list, like ann-groundtruth). Clusters are ranked by centroid distance, or \
+            by a router model (--model, from ann-train); \
             each query fetches the --nprobe best, or clusters in rank order until --budget \
             vectors. Queries run in batches: within a batch each needed cluster is read once with \
             pread, its checksum verified, decompressed and scanned exactly for every query that \
@@ -66,6 +67,10 @@ public struct QueryCommand: ParsableCommand {
         if let b = budget, b < 1 { throw ValidationError("--budget must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let s = stats, s != "-", s == output.output { throw ValidationError("--stats and -o name the same file") }
+        if stats == "-" && (output.output == nil || output.output == "-") {
+            throw ValidationError("--stats and the results cannot both go to stdout")
+        }
         try output.check(allowed: [.native, .ivecs, .ibin, .fvecs, .fbin], what: "a neighbour list")
     }
 

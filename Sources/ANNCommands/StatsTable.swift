@@ -8,9 +8,7 @@ struct StatsTable {
     var rows: Int { values.count }
 
     init(path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ANNError.missingInput(source: path, message: "cannot read")
-        }
+        let text = try readTextFile(path)
         let lines = text.split(separator: "\n")
         guard let first = lines.first else { throw ANNError.badData(source: path, message: "empty input") }
         header = first.split(separator: "\t").map(String.init)

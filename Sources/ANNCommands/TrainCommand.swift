@@ -81,6 +81,7 @@ public struct TrainCommand: ParsableCommand {
         if !(learningRate > 0) { throw ValidationError("--lr must be positive") }
         if !(noise >= 0) || !(weightDecay >= 0) { throw ValidationError("--noise and --weight-decay must not be negative") }
         if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
+        try checkForm(of: output, allowed: [.native], what: "a router model", flag: "-o")
     }
 
     public func run() throws {
@@ -99,7 +100,7 @@ public struct TrainCommand: ParsableCommand {
             throw ANNError.badData(source: assignments, message: "assignment is for \(assignment.clusterCount) clusters, the index has \(idx.clusterCount)")
         }
         let out = try OutputFile(path: output)
-        let examples = try RouterExamples(queries: q, dim: idx.dim, truth: truth, assignment: assignment)
+        let examples = try RouterExamples(queries: q, dim: idx.dim, truth: truth, assignment: assignment, source: gt)
         let (train, held) = examples.split(validation: validation)
         say.info("\(train.count) training queries, \(held.count) held out; \(idx.clusterCount) clusters")
 
@@ -129,11 +130,11 @@ public struct TrainCommand: ParsableCommand {
             let secs = t.seconds
             let v = RouterTrainer.evaluate(trainer.model, judge)
             say.progress("epoch", done: e, total: epochs)
-            say.info("epoch \(e)/\(epochs): loss \(fmt4(r.loss)), top-1 \(fmt4(r.accuracy)); held-out loss \(fmt4(v.loss)), top-1 \(fmt4(v.accuracy)); \(seconds(secs)), \(Int(Double(train.count) / secs)) samples/s")
+            say.info("epoch \(e)/\(epochs): loss \(fmt4(r.loss)), top-1 \(fmt4(r.accuracy)); \(held.count > 0 ? "held-out" : "training set") loss \(fmt4(v.loss)), top-1 \(fmt4(v.accuracy)); \(seconds(secs)), \(Int(Double(train.count) / secs)) samples/s")
             if validation == 0 || v.accuracy > best.accuracy { best = (e, v.accuracy, trainer.model) }
         }
         say.clearProgress()
-        if best.epoch == 0 && epochs > 0 && validation > 0 {
+        if best.epoch == 0 && epochs > 0 && validation > 0 && !verbosity.quiet {
             FileHandle.standardError.write("ann-train: warning: no epoch beat the starting point on held-out queries (top-1 \(fmt4(best.accuracy))); keeping the starting point\n".data(using: .utf8)!)
         } else {
             say.info("keeping epoch \(best.epoch) (held-out top-1 \(fmt4(best.accuracy)))")

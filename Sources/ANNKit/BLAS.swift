@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// The only door to OpenBLAS. Matrices are row-major float32.
 public enum BLAS {
@@ -17,6 +18,19 @@ public enum BLAS {
                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `gemm` with the rows of C split across the cores, each part a single-threaded sgemm:
+    /// OpenBLAS's own threads spin between calls and fight the element-wise work around them.
+    public static func gemmParallel(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                                    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parts: Int = 2) {
+        let p = max(1, min(parts, m / 64))
+        DispatchQueue.concurrentPerform(iterations: p) { t in
+            let r0 = m * t / p, r1 = m * (t + 1) / p
+            gemm(transA: transA, transB: transB, m: r1 - r0, n: n, k: k, alpha: alpha,
+                 a: transA ? a + r0 : a + r0 * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + r0 * ldc, ldc: ldc)
+        }
     }
 
     /// OpenBLAS's own thread count. Our kernels split work across cores themselves and call

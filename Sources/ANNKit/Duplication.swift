@@ -20,8 +20,10 @@ public enum Duplication {
     }
 
     /// Returns the assignment with the copies added (still sorted by vector, home first).
+    /// Examples for which `skip` is true (the queries ann-train holds out) are never marked,
+    /// so that validation stays blind to duplication.
     public static func run(model: RouterModel, examples ex: RouterExamples, keys: [UInt32], assignment: Assignment,
-                           fraction: Double, ranking: Ranking, seed: UInt64) -> (Assignment, Report) {
+                           fraction: Double, ranking: Ranking, seed: UInt64, skip: (Int) -> Bool = { _ in false }) -> (Assignment, Report) {
         var report = Report()
         report.pairs = ex.count
         let k = model.clusterCount
@@ -38,7 +40,7 @@ public enum Duplication {
                     var best = 0
                     for j in 1..<k where row[j] > row[best] { best = j }
                     let pos = ex.positives[i0 + r]
-                    guard !pos.contains(UInt32(best)) else { continue }
+                    guard !skip(i0 + r), !pos.contains(UInt32(best)) else { continue }
                     let bestPos = pos.map { row[Int($0)] }.max()!
                     let gap = row[best] - bestPos
                     Kernels.softmaxRows(row, n: 1, k: k)

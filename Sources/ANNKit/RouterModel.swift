@@ -88,7 +88,8 @@ public struct RouterModel: ClusterRouter {
         let alpha = (metric == .l2 ? 2 : 1) * centroidWeight
         centroids.withUnsafeBufferPointer { c in
             a.logits.withUnsafeMutableBufferPointer { z in
-                BLAS.gemmABt(m: n, n: k, k: d, alpha: alpha, a: queries, lda: d, b: c.baseAddress!, ldb: d, beta: 1, c: z.baseAddress!, ldc: k)
+                BLAS.gemmParallel(transA: false, transB: true, m: n, n: k, k: d, alpha: alpha, a: queries, lda: d,
+                                  b: c.baseAddress!, ldb: d, beta: 1, c: z.baseAddress!, ldc: k)
                 if metric == .l2 {
                     for i in 0..<n { for j in 0..<k { z[i * k + j] -= centroidNorms[j] * centroidWeight } }
                 }
@@ -102,8 +103,8 @@ public struct RouterModel: ClusterRouter {
             for i in 0..<n { (o.baseAddress! + i * outDim).update(from: b, count: outDim) }
             x.withUnsafeBufferPointer { xp in
                 w.withUnsafeBufferPointer { wp in
-                    BLAS.gemmABt(m: n, n: outDim, k: inDim, alpha: 1, a: xp.baseAddress!, lda: inDim, b: wp.baseAddress!, ldb: inDim,
-                                 beta: 1, c: o.baseAddress!, ldc: outDim)
+                    BLAS.gemmParallel(transA: false, transB: true, m: n, n: outDim, k: inDim, alpha: 1, a: xp.baseAddress!, lda: inDim,
+                                      b: wp.baseAddress!, ldb: inDim, beta: 1, c: o.baseAddress!, ldc: outDim)
                 }
             }
             if relu { for i in 0..<(n * outDim) where o[i] < 0 { o[i] = 0 } }

@@ -19,10 +19,11 @@ public struct RouterExamples: Sendable {
     }
 
     /// Pairs queries with their keys (the first ground-truth neighbour) and the key's clusters.
-    public init(queries: [Float], dim: Int, truth: NeighborList, assignment: Assignment) throws {
+    /// `source` names the ground truth in errors.
+    public init(queries: [Float], dim: Int, truth: NeighborList, assignment: Assignment, source: String = "ground truth") throws {
         let n = queries.count / dim
         guard truth.count == n else {
-            throw ANNError.badData(source: "ground truth", message: "\(truth.count) records for \(n) queries")
+            throw ANNError.badData(source: source, message: "\(truth.count) records for \(n) queries")
         }
         let where_ = assignment.clustersByVector()
         var pos = [[UInt32]]()
@@ -30,21 +31,28 @@ public struct RouterExamples: Sendable {
         for q in 0..<n {
             let key = Int(truth.ids[q * truth.k])
             guard key < where_.count, !where_[key].isEmpty else {
-                throw ANNError.badData(source: "ground truth", message: "query \(q): neighbour \(key) is in no cluster of the assignment")
+                throw ANNError.badData(source: source, message: "query \(q): neighbour \(key) is in no cluster of the assignment")
             }
             pos.append(where_[key])
         }
         self.init(dim: dim, queries: queries, positives: pos)
     }
 
-    /// Splits off every `1/fraction`-th example (deterministically) for validation.
+    /// Whether example `i` is held out for validation: every `1/fraction`-th, so that
+    /// ann-train and ann-dup agree on the split without sharing state.
+    public static func isHeldOut(_ i: Int, validation fraction: Double) -> Bool {
+        guard fraction > 0 else { return false }
+        let every = max(2, Int((1 / fraction).rounded()))
+        return i % every == every - 1
+    }
+
+    /// Splits off the held-out examples (deterministically) for validation.
     public func split(validation fraction: Double) -> (train: RouterExamples, validation: RouterExamples) {
         guard fraction > 0 else { return (self, RouterExamples(dim: dim, queries: [], positives: [])) }
-        let every = max(2, Int((1 / fraction).rounded()))
         var tq = [Float](), tp = [[UInt32]](), vq = [Float](), vp = [[UInt32]]()
         for i in 0..<count {
             let row = queries[(i * dim)..<((i + 1) * dim)]
-            if i % every == every - 1 { vq += row; vp.append(positives[i]) } else { tq += row; tp.append(positives[i]) }
+            if Self.isHeldOut(i, validation: fraction) { vq += row; vp.append(positives[i]) } else { tq += row; tp.append(positives[i]) }
         }
         return (RouterExamples(dim: dim, queries: tq, positives: tp), RouterExamples(dim: dim, queries: vq, positives: vp))
     }
@@ -167,7 +175,8 @@ public final class RouterTrainer {
     /// Softmax cross-entropy over the positives; with `gradient`, `logits` is overwritten by
     /// dL/dz for the batch mean.
     @discardableResult
-    static func lossAndGradient(_ logits: UnsafeMutablePointer<Float>, n: Int, k: Int, positives: ArraySlice<[UInt32]>, gradient: Bool) -> (loss: Double, hits: Int) {
+    static func lossAndGradient(_ logits: UnsafeMutablePointer<Float>, n: Int, k: Int, positives: ArraySlice<[UInt32]>, gradient: Bool,
+                                batch: Int? = nil) -> (loss: Double, hits: Int) {
         var loss = 0.0, hits = 0
         for i in 0..<n {
             let row = logits + i * k
@@ -181,7 +190,7 @@ public final class RouterTrainer {
             loss -= Double(Glibc.log(max(mass, 1e-30)))
             guard gradient else { continue }
             // dL/dz_j = p_j − [j ∈ P]·p_j/mass, averaged over the batch.
-            let inv = 1 / Float(n)
+            let inv = 1 / Float(batch ?? n)
             let share = 1 / max(mass, 1e-30)
             for c in pos { row[Int(c)] *= 1 - share }
             for j in 0..<k { row[j] *= inv }
@@ -191,7 +200,7 @@ public final class RouterTrainer {
 
     /// Trains one epoch over `ex` (shuffled, with noise); returns the mean loss and accuracy.
     public func epoch(_ ex: RouterExamples, spread: [Float]) -> (loss: Double, accuracy: Double) {
-        BLAS.setThreads(2)
+        BLAS.setThreads(1)
         let d = ex.dim, n = ex.count, bs = p.batch
         var order = Array(0..<n)
         for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
@@ -210,12 +219,20 @@ public final class RouterTrainer {
                     }
                 }
                 if p.noise > 0 {
-                    var i = 0
-                    while i < b * d {
-                        let (z0, z1) = rng.gaussianPair()
-                        bp[i] += p.noise * spread[i % d] * z0
-                        if i + 1 < b * d { bp[i + 1] += p.noise * spread[(i + 1) % d] * z1 }
-                        i += 2
+                    // One seed per batch, one stream per row: the noise does not depend on threads.
+                    let batchSeed = rng.next()
+                    let bpp = bp.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: 8) { t in
+                        for r in (b * t / 8)..<(b * (t + 1) / 8) {
+                            var g = RandomGenerator(seed: batchSeed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+                            var j = 0
+                            while j < d {
+                                let (z0, z1) = g.gaussianPair()
+                                bpp[r * d + j] += p.noise * spread[j] * z0
+                                if j + 1 < d { bpp[r * d + j + 1] += p.noise * spread[j + 1] * z1 }
+                                j += 2
+                            }
+                        }
                     }
                 }
             }
@@ -231,9 +248,25 @@ public final class RouterTrainer {
         let md = model
         let d = md.dim, h1 = md.hidden1, h2 = md.hidden2, k = md.clusterCount
         x.withUnsafeBufferPointer { model.forward($0.baseAddress!, n: b, into: acts) }
-        let r = acts.logits.withUnsafeMutableBufferPointer {
-            Self.lossAndGradient($0.baseAddress!, n: b, k: k, positives: positives, gradient: true)
+        // Rows split over the cores in fixed parts, summed in part order: thread-count independent.
+        let parts = 8
+        var partLoss = [Double](repeating: 0, count: parts), partHits = [Int](repeating: 0, count: parts)
+        acts.logits.withUnsafeMutableBufferPointer { z in
+            partLoss.withUnsafeMutableBufferPointer { pl in
+                partHits.withUnsafeMutableBufferPointer { ph in
+                    DispatchQueue.concurrentPerform(iterations: parts) { t in
+                        let lo = b * t / parts, hi = b * (t + 1) / parts
+                        guard hi > lo else { return }
+                        let r = Self.lossAndGradient(z.baseAddress! + lo * k, n: hi - lo, k: k,
+                                                     positives: positives[(positives.startIndex + lo)..<(positives.startIndex + hi)],
+                                                     gradient: true, batch: b)
+                        pl[t] = r.loss
+                        ph[t] = r.hits
+                    }
+                }
+            }
         }
+        let r = (loss: partLoss.reduce(0, +), hits: partHits.reduce(0, +))
         if da2.count < b * h2 { da2 = [Float](repeating: 0, count: b * h2) }
         if da1.count < b * h1 { da1 = [Float](repeating: 0, count: b * h1) }
         acts.logits.withUnsafeBufferPointer { dz in
@@ -241,19 +274,19 @@ public final class RouterTrainer {
                 acts.h1.withUnsafeBufferPointer { a1 in
                     acts.input.withUnsafeBufferPointer { x0 in
                         let dzp = dz.baseAddress!
-                        BLAS.gemm(transA: true, transB: false, m: k, n: h2, k: b, alpha: 1, a: dzp, lda: k, b: a2.baseAddress!, ldb: h2, beta: 0, c: &g3, ldc: h2)
+                        BLAS.gemmParallel(transA: true, transB: false, m: k, n: h2, k: b, alpha: 1, a: dzp, lda: k, b: a2.baseAddress!, ldb: h2, beta: 0, c: &g3, ldc: h2)
                         Self.columnSums(dzp, rows: b, cols: k, into: &gb3)
                         md.w3.withUnsafeBufferPointer { w3 in
-                            BLAS.gemm(transA: false, transB: false, m: b, n: h2, k: k, alpha: 1, a: dzp, lda: k, b: w3.baseAddress!, ldb: h2, beta: 0, c: &da2, ldc: h2)
+                            BLAS.gemmParallel(transA: false, transB: false, m: b, n: h2, k: k, alpha: 1, a: dzp, lda: k, b: w3.baseAddress!, ldb: h2, beta: 0, c: &da2, ldc: h2)
                         }
                         Self.maskInactive(&da2, by: a2.baseAddress!, count: b * h2)
-                        BLAS.gemm(transA: true, transB: false, m: h2, n: h1, k: b, alpha: 1, a: da2, lda: h2, b: a1.baseAddress!, ldb: h1, beta: 0, c: &g2, ldc: h1)
+                        BLAS.gemmParallel(transA: true, transB: false, m: h2, n: h1, k: b, alpha: 1, a: da2, lda: h2, b: a1.baseAddress!, ldb: h1, beta: 0, c: &g2, ldc: h1)
                         da2.withUnsafeBufferPointer { Self.columnSums($0.baseAddress!, rows: b, cols: h2, into: &gb2) }
                         md.w2.withUnsafeBufferPointer { w2 in
-                            BLAS.gemm(transA: false, transB: false, m: b, n: h1, k: h2, alpha: 1, a: da2, lda: h2, b: w2.baseAddress!, ldb: h1, beta: 0, c: &da1, ldc: h1)
+                            BLAS.gemmParallel(transA: false, transB: false, m: b, n: h1, k: h2, alpha: 1, a: da2, lda: h2, b: w2.baseAddress!, ldb: h1, beta: 0, c: &da1, ldc: h1)
                         }
                         Self.maskInactive(&da1, by: a1.baseAddress!, count: b * h1)
-                        BLAS.gemm(transA: true, transB: false, m: h1, n: d, k: b, alpha: 1, a: da1, lda: h1, b: x0.baseAddress!, ldb: d, beta: 0, c: &g1, ldc: d)
+                        BLAS.gemmParallel(transA: true, transB: false, m: h1, n: d, k: b, alpha: 1, a: da1, lda: h1, b: x0.baseAddress!, ldb: d, beta: 0, c: &g1, ldc: d)
                         da1.withUnsafeBufferPointer { Self.columnSums($0.baseAddress!, rows: b, cols: h1, into: &gb1) }
                     }
                 }
@@ -276,13 +309,16 @@ public final class RouterTrainer {
                 w.withUnsafeMutableBufferPointer { wp in
                     g.withUnsafeBufferPointer { gp in
                         let mm = mp.baseAddress!, vv = vp.baseAddress!, ww = wp.baseAddress!, gg = gp.baseAddress!
-                        for i in 0..<wp.count {
-                            let gi = gg[i]
-                            let mi = b1 * mm[i] + (1 - b1) * gi
-                            let vi = b2 * vv[i] + (1 - b2) * gi * gi
-                            mm[i] = mi
-                            vv[i] = vi
-                            ww[i] -= lr * mi / ((vi * invC2).squareRoot() + eps) + wd * ww[i]
+                        let n = wp.count, parts = n >= 1 << 16 ? 8 : 1
+                        DispatchQueue.concurrentPerform(iterations: parts) { t in
+                            for i in (n * t / parts)..<(n * (t + 1) / parts) {
+                                let gi = gg[i]
+                                let mi = b1 * mm[i] + (1 - b1) * gi
+                                let vi = b2 * vv[i] + (1 - b2) * gi * gi
+                                mm[i] = mi
+                                vv[i] = vi
+                                ww[i] -= lr * mi / ((vi * invC2).squareRoot() + eps) + wd * ww[i]
+                            }
                         }
                     }
                 }

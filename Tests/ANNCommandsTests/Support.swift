@@ -21,3 +21,15 @@ func expectRejected<C: ParsableCommand>(_ type: C.Type, _ arguments: [String], m
 func expectAccepted<C: ParsableCommand>(_ type: C.Type, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(throws: Never.self, "\(arguments)", sourceLocation: sourceLocation) { _ = try C.parse(arguments) }
 }
+
+/// --help, -h and --version end parsing with a clean exit (status 0), not a usage error.
+func expectCleanExits<C: ParsableCommand>(_ type: C.Type, sourceLocation: SourceLocation = #_sourceLocation) {
+    for flag in ["--help", "-h", "--version"] {
+        do {
+            _ = try C.parse([flag])
+            Issue.record("\(flag) parsed as a command", sourceLocation: sourceLocation)
+        } catch {
+            #expect(C.exitCode(for: error) == .success, "\(flag)", sourceLocation: sourceLocation)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import ANNKit
+import Foundation
+import Glibc
+
+/// A small text input (a TSV from ann-query --stats or ann-eval sweep), with the error a
+/// user can act on: missing (66), unreadable (74) or not text (65).
+func readTextFile(_ path: String) throws -> String {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw ANNError.missingInput(source: path, message: "no such file")
+    }
+    if isDirectory.boolValue { throw ANNError.missingInput(source: path, message: "is a directory") }
+    guard let bytes = FileManager.default.contents(atPath: path) else {
+        throw ANNError.io(target: path, message: "cannot read")
+    }
+    guard let text = String(data: bytes, encoding: .utf8), !text.contains("\0") else {
+        throw ANNError.badData(source: path, message: "not a text file")
+    }
+    return text
+}
+
+/// Writes a report to stdout unbuffered and checks it: a full disk is an error (74), a
+/// reader that went away is a normal end.
+func writeStandardOutput(_ text: String) throws {
+    var bytes = Array(text.utf8)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + done, $0.count - done) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            if errno == EPIPE { throw ANNError.brokenPipe }
+            throw ANNError.io(target: "<stdout>", message: String(cString: strerror(errno)))
+        }
+        done += n
+    }
+}

@@ -1,0 +1,40 @@
+import ANNCommands
+import ArgumentParser
+import Testing
+
+@Suite struct DupCommandParsingTests {
+    static let required = ["--model", "m.annm", "--index", "i.anni", "--gt", "gt.annn", "--assignments", "a.ivecs"]
+
+    @Test(arguments: [
+        required + ["-o", "a2.ivecs", "train.bvecs"],
+        required + ["--fraction", "0", "--rank", "random", "--seed", "3", "-o", "a2.anna", "--from", "bvecs", "-q"],
+        required + ["--fraction", "1", "--rank", "margin", "--output", "a2.ibin", "-v", "-"],
+        required + ["--rank", "confidence", "-o", "assign", "train.u8bin.zst"],
+    ])
+    func accepts(_ arguments: [String]) {
+        expectAccepted(DupCommand.self, arguments)
+    }
+
+    @Test(arguments: [
+        (required, ["--output"]),
+        (Array(required.dropFirst(2)) + ["-o", "a2.ivecs"], ["--model"]),
+        (required + ["-o", "a2.ivecs", "--fraction", "2"], ["--fraction must be between 0 and 1"]),
+        (required + ["-o", "a2.ivecs", "--fraction", "1.01"], ["--fraction must be between 0 and 1"]),
+        (required + ["-o", "a2.ivecs", "--fraction", "nan"], ["--fraction must be between 0 and 1"]),
+        (required + ["-o", "a2.fvecs"], ["-o a2.fvecs", "assignment"]),
+        (required + ["-o", "a2.bvecs"], ["-o a2.bvecs"]),
+        (required + ["-o", "a2.ivecs.zst"], ["not compressed"]),
+        (required + ["-o", "a2.ivecs", "--rank", "best"], ["best", "--rank"]),
+        (required + ["-o", "a2.ivecs", "-q", "-v"], ["--quiet and --verbose"]),
+        (required + ["-o", "a2.ivecs", "--epochs", "3"], ["--epochs"]),
+    ])
+    func rejects(_ arguments: [String], _ words: [String]) {
+        expectRejected(DupCommand.self, arguments, mentioning: words)
+    }
+
+    @Test func helpAndVersionAreCleanExits() {
+        expectCleanExits(DupCommand.self)
+        #expect(DupCommand.configuration.commandName == "ann-dup")
+        #expect(DupCommand.helpMessage().contains("--fraction"))
+    }
+}

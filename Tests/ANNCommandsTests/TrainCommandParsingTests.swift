@@ -1,0 +1,47 @@
+import ANNCommands
+import ArgumentParser
+import Testing
+
+@Suite struct TrainCommandParsingTests {
+    static let required = ["--gt", "gt.annn", "--assignments", "a.ivecs", "--index", "i.anni", "-o", "m.annm"]
+
+    @Test(arguments: [
+        required + ["train.bvecs"],
+        required,
+        required + ["--init", "m0.annm", "--epochs", "0", "--seed", "7", "--hidden", "8", "--router", "mlp", "--lr", "0.01", "--batch", "1",
+                    "--noise", "0", "--weight-decay", "0", "--validation", "0", "--from", "u8bin", "-v", "-"],
+        required + ["--router", "residual", "--validation", "0.49", "-q", "train.bvecs.zst"],
+        ["train.fvecs", "--output", "m", "--index", "i.anni", "--assignments", "a.anna", "--gt", "gt.ivecs"],
+    ])
+    func accepts(_ arguments: [String]) {
+        expectAccepted(TrainCommand.self, arguments)
+    }
+
+    @Test(arguments: [
+        (Array(required.dropFirst(2)), ["--gt"]),
+        (["--gt", "g", "--index", "i.anni", "-o", "m.annm"], ["--assignments"]),
+        (["--gt", "g", "--assignments", "a.ivecs", "-o", "m.annm"], ["--index"]),
+        (Array(required.dropLast(2)), ["--output"]),
+        (required + ["--validation", "0.7"], ["--validation must be in [0, 0.5)"]),
+        (required + ["--validation", "0.5"], ["--validation must be in [0, 0.5)"]),
+        (required + ["--epochs", "-1"], ["--epochs"]),
+        (required + ["--hidden", "0"], ["--hidden must be at least 1"]),
+        (required + ["--batch", "0"], ["--batch must be at least 1"]),
+        (required + ["--lr", "0"], ["--lr must be positive"]),
+        (required + ["--noise", "nan"], ["--noise and --weight-decay must not be negative"]),
+        (required + ["--router", "deep"], ["deep", "--router"]),
+        (required + ["--seed", "x"], ["x", "--seed"]),
+        (required + ["-q", "-v"], ["--quiet and --verbose"]),
+        (required + ["--nprobe", "3"], ["--nprobe"]),
+    ])
+    func rejects(_ arguments: [String], _ words: [String]) {
+        expectRejected(TrainCommand.self, arguments, mentioning: words)
+    }
+
+    @Test func helpAndVersionAreCleanExits() {
+        expectCleanExits(TrainCommand.self)
+        #expect(TrainCommand.configuration.commandName == "ann-train")
+        #expect(TrainCommand.helpMessage().contains("--validation"))
+        #expect(RouterKind.allCases.map(\.rawValue) == ["residual", "mlp"])
+    }
+}

@@ -1,0 +1,67 @@
+import ANNKit
+import Testing
+
+/// Which clusters a query fetches, given its scores (smaller = better) and the cluster sizes.
+@Suite struct ProbeSelectionTests {
+    static let scores: [Float] = [5, 1, 3, 1, 9]
+    static let sizes = [10, 20, 30, 40, 50]
+
+    func choose(_ s: ProbeSelection, _ scores: [Float] = scores, _ sizes: [Int] = sizes) -> [Int] {
+        scores.withUnsafeBufferPointer { s.choose(scores: $0.baseAddress!, sizes: sizes) }
+    }
+
+    /// Rank order; equal scores rank the smaller cluster first.
+    @Test func nprobeTakesTheBestInRankOrder() {
+        #expect(choose(.nprobe(1)) == [1])
+        #expect(choose(.nprobe(2)) == [1, 3])
+        #expect(choose(.nprobe(3)) == [1, 3, 2])
+        #expect(choose(.nprobe(5)) == [1, 3, 2, 0, 4])
+        #expect(choose(.nprobe(50)) == [1, 3, 2, 0, 4])
+    }
+
+    @Test func budgetTakesClustersUntilEnoughVectors() {
+        // Smaller than one cluster: that one cluster, whatever its size.
+        #expect(choose(.budget(1)) == [1])
+        #expect(choose(.budget(5)) == [1])
+        #expect(choose(.budget(20)) == [1])
+        #expect(choose(.budget(21)) == [1, 3])
+        #expect(choose(.budget(60)) == [1, 3])
+        #expect(choose(.budget(61)) == [1, 3, 2])
+        #expect(choose(.budget(150)) == [1, 3, 2, 0, 4])
+        // More than all clusters hold: all of them.
+        #expect(choose(.budget(1_000_000)) == [1, 3, 2, 0, 4])
+    }
+
+    /// Empty clusters add nothing: the budget reaches past them.
+    @Test func emptyClustersDoNotCountTowardsTheBudget() {
+        #expect(choose(.budget(1), [0, 1, 2, 3], [0, 0, 7, 7]) == [0, 1, 2])
+        #expect(choose(.budget(8), [0, 1, 2, 3], [0, 0, 7, 7]) == [0, 1, 2, 3])
+        #expect(choose(.nprobe(2), [0, 1, 2, 3], [0, 0, 7, 7]) == [0, 1])
+    }
+
+    /// Many clusters, so that the budget must look past the first 64 ranked: against a full sort.
+    @Test func manyClustersAgainstAFullSort() {
+        var rng = RandomGenerator(seed: 3)
+        let k = 700
+        let scores = (0..<k).map { _ in Float(rng.below(400)) }
+        let sizes = (0..<k).map { _ in rng.below(30) }
+        let order = (0..<k).sorted { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+        for n in [1, 7, 64, 65, 300, 700, 701] {
+            #expect(choose(.nprobe(n), scores, sizes) == Array(order.prefix(n)), "nprobe \(n)")
+        }
+        let total = sizes.reduce(0, +)
+        for v in [1, 100, 1000, 5000, total, total + 1] {
+            let got = choose(.budget(v), scores, sizes)
+            #expect(got == Array(order.prefix(got.count)), "budget \(v): rank order")
+            let fetched = got.reduce(0) { $0 + sizes[$1] }
+            if got.count < k {
+                #expect(fetched >= v, "budget \(v)")
+                // One cluster fewer would not have been enough.
+                #expect(fetched - sizes[got.last!] < v || got.count == 1, "budget \(v): minimal")
+            } else {
+                #expect(fetched <= v || fetched - sizes[got.last!] < v, "budget \(v)")
+            }
+        }
+        #expect(choose(.budget(total + 1), scores, sizes).count == k)
+    }
+}

@@ -1,0 +1,117 @@
+import ANNKit
+import Foundation
+import Testing
+
+/// The router model file (ann-formats(5), ANNM): a round trip keeps every weight, a model for
+/// another clustering is refused, and a residual model with a zero last layer is centroid routing.
+@Suite struct RouterModelTests {
+    /// Packs the problem's clustering (optionally with one centroid moved by one ulp: another
+    /// clustering of the same shape) and runs `body` on the opened index.
+    func withIndex<T>(nudged: Bool = false, _ body: (PackedIndex, String) throws -> T) throws -> T {
+        var f = try RouterProblem.get().index
+        if nudged { f.centroids[5] = f.centroids[5].nextUp }
+        return try withTemporaryDirectory { dir in
+            try f.pack(to: "\(dir)/i.anni")
+            return try body(try PackedIndex(path: "\(dir)/i.anni"), dir)
+        }
+    }
+
+    func write(_ m: RouterModel, to path: String) throws {
+        let out = try OutputFile(path: path)
+        try m.write(to: out)
+        try out.commit()
+    }
+
+    /// A model whose every array holds distinct values.
+    func trainedLooking(_ idx: PackedIndex) throws -> RouterModel {
+        var m = try RouterProblem.get().model(hidden: 12, centroidWeight: 3e-4, fingerprint: idx.fingerprint, seed: 7)
+        var rng = RandomGenerator(seed: 8)
+        m.w3 = m.w3.map { _ in rng.gaussian() * 0.1 }
+        m.b1 = m.b1.map { _ in rng.gaussian() }
+        m.b2 = m.b2.map { _ in rng.gaussian() }
+        m.b3 = m.b3.map { _ in rng.gaussian() }
+        return m
+    }
+
+    @Test func writeLoadRoundTrip() throws {
+        try withIndex { idx, dir in
+            let m = try trainedLooking(idx)
+            try write(m, to: "\(dir)/m.annm")
+            let bytes = try readBytes("\(dir)/m.annm")
+            let floats = m.parameterCount + 2 * 128
+            #expect(Array(bytes.prefix(32)) == Encode.header(magic: "ANNM", type: 1, metric: 1, dim: 128, aux: 16, count: UInt64(floats)))
+            #expect(bytes.count == 32 + 32 + 4 * floats + 4)
+            #expect(Array(bytes[32..<40]) == Encode.le(idx.fingerprint))
+
+            let back = try RouterModel.load("\(dir)/m.annm", for: idx)
+            #expect(back.dim == 128 && back.clusterCount == 16 && back.hidden1 == 12 && back.hidden2 == 12)
+            #expect(back.metric == .l2 && back.fingerprint == idx.fingerprint)
+            #expect(back.centroidWeight.bitPattern == m.centroidWeight.bitPattern)
+            for (name, a, b) in [("mean", back.mean, m.mean), ("scale", back.scale, m.scale), ("w1", back.w1, m.w1), ("b1", back.b1, m.b1),
+                                 ("w2", back.w2, m.w2), ("b2", back.b2, m.b2), ("w3", back.w3, m.w3), ("b3", back.b3, m.b3)] {
+                #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(name)")
+            }
+            // The same weights score the same.
+            let q = Array(try SampleData.siftQueries().values.prefix(20 * 128))
+            #expect(routerScores(back, q, dim: 128) == routerScores(m, q, dim: 128))
+        }
+    }
+
+    /// Same dimension, K and metric, one centroid one ulp away: only the fingerprint differs.
+    @Test func refusesAModelForAnotherClustering() throws {
+        let modelBytes = try withIndex { idx, dir -> [UInt8] in
+            try write(try trainedLooking(idx), to: "\(dir)/m.annm")
+            return try readBytes("\(dir)/m.annm")
+        }
+        try withIndex(nudged: true) { other, dir in
+            try writeBytes(modelBytes, to: "\(dir)/m.annm")
+            let e = annError { _ = try RouterModel.load("\(dir)/m.annm", for: other) }
+            #expect(e?.exitCode == 65)
+            #expect(e?.description.contains("the model was trained for another clustering") == true, "\(String(describing: e))")
+            #expect(e?.description.contains(String(other.fingerprint, radix: 16)) == true)
+        }
+    }
+
+    @Test func refusesADamagedModel() throws {
+        try withIndex { idx, dir in
+            try write(try trainedLooking(idx), to: "\(dir)/m.annm")
+            let good = try readBytes("\(dir)/m.annm")
+            var flipped = good
+            flipped[good.count / 2] ^= 0x02
+            try writeBytes(flipped, to: "\(dir)/flipped.annm")
+            let e = annError { _ = try RouterModel.load("\(dir)/flipped.annm", for: idx) }
+            #expect(e?.exitCode == 65)
+            #expect(e?.description.contains("checksum mismatch") == true, "\(String(describing: e))")
+            try writeBytes(Array(good.dropLast(9)), to: "\(dir)/cut.annm")
+            let t = annError { _ = try RouterModel.load("\(dir)/cut.annm", for: idx) }
+            #expect(t?.description.contains("truncated model") == true, "\(String(describing: t))")
+            // The index itself is not a model.
+            let i = annError { _ = try RouterModel.load(idx.path, for: idx) }
+            #expect(i?.exitCode == 65)
+        }
+    }
+
+    /// With its last layer at zero, a residual model scores −w·‖q − c‖² up to a per-query
+    /// constant: at w = 1 exactly centroid routing, at any w the same ranking.
+    @Test func residualModelWithZeroLastLayerIsCentroidRouting() throws {
+        let problem = try RouterProblem.get()
+        let f = problem.index
+        let centroid = CentroidRouter(centroids: f.centroids, dim: 128, metric: .l2)
+        let q = Array(try SampleData.siftQueries().values)
+        let expected = rankings(routerScores(centroid, q, dim: 128), clusters: 16)
+        let unit = problem.model(centroidWeight: 1, fingerprint: 0)
+        #expect(unit.w3.allSatisfy { $0 == 0 } && unit.b3.allSatisfy { $0 == 0 })
+        #expect(!unit.w1.allSatisfy { $0 == 0 })
+        #expect(rankings(routerScores(unit, q, dim: 128), clusters: 16) == expected)
+        // A calibrated temperature scales the scores: the order may differ only where two
+        // clusters are within rounding of each other.
+        let scaled = problem.model(centroidWeight: 1 / 13_650, fingerprint: 0)
+        let exact = routerScores(centroid, q, dim: 128)
+        for (i, order) in rankings(routerScores(scaled, q, dim: 128), clusters: 16).enumerated() {
+            for (a, b) in zip(order, order.dropFirst()) {
+                let sa = exact[i * 16 + a], sb = exact[i * 16 + b]
+                #expect(sa <= sb + 1e-5 * max(abs(sa), abs(sb)), "query \(i): cluster \(a) before \(b)")
+            }
+        }
+    }
+}

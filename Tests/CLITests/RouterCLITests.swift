@@ -1,0 +1,128 @@
+import ANNKit
+import Foundation
+import Testing
+
+/// ann-train and ann-dup on siftsmall in 16 clusters, with the 10,000 BIGANN vectors as
+/// training queries, as the examples Makefile does (with small networks and few epochs).
+@Suite struct RouterCLITests {
+    struct Setup {
+        var index: SiftIndex
+        var train: String
+        /// The nearest siftsmall vector of every training query.
+        var trainTruth: String
+    }
+
+    static func prepare(_ s: Scratch) throws -> Setup {
+        let f = try s.siftIndex()
+        let train = try s.sample("bigann10k_base.bvecs")
+        return Setup(index: f, train: train, trainTruth: try s.groundTruth(train, k: 1, name: "train-gt.annn"))
+    }
+
+    static func trainArguments(_ p: Setup, seed: Int = 1, output: String) -> [String] {
+        ["--epochs", "2", "--hidden", "64", "--seed", "\(seed)", "--index", p.index.index, "--assignments", p.index.assignments,
+         "--gt", p.trainTruth, "-o", output, p.train]
+    }
+
+    /// Success, where the only message allowed is the documented warning that training did
+    /// not beat centroid routing on the held-out queries.
+    static func expectTrained(_ r: RunResult, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.exited && r.status == 0, "status \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.isEmpty || (r.stderr.hasPrefix("ann-train: warning: ") && r.stderr.filter { $0 == "\n" }.count == 1),
+                "\(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
+    }
+
+    @Test func trainedModelRoutesQueries() throws {
+        let s = try Scratch()
+        let p = try Self.prepare(s)
+        Self.expectTrained(try s.run("ann-train", Self.trainArguments(p, output: s.output("m.annm"))))
+        let idx = try PackedIndex(path: p.index.index)
+        let model = try RouterModel.load(s.output("m.annm"), for: idx)
+        #expect(model.hidden1 == 64 && model.hidden2 == 64 && model.clusterCount == 16 && model.dim == 128)
+        #expect(model.fingerprint == idx.fingerprint && model.metric == .l2)
+        #expect(model.centroidWeight > 0, "residual by default")
+
+        let truth = try NeighborList.load(try s.groundTruth(p.index.queries, k: 10))
+        // Every cluster fetched: exact, whatever the router.
+        expectSuccess(try s.run("ann-query", ["--index", p.index.index, "--model", "out/m.annm", "--nprobe", "16", "-o", s.output("all.annn"),
+                                              p.index.queries]))
+        #expect(try NeighborList.load(s.output("all.annn")).ids == truth.ids)
+        expectSuccess(try s.run("ann-query", ["--index", p.index.index, "--model", "out/m.annm", "--nprobe", "2", "--size-weight", "1",
+                                              "--stats", s.output("s.tsv"), "-o", s.output("two.annn"), p.index.queries]))
+        #expect(recount(try NeighborList.load(s.output("two.annn")), truth).at1 > 0.5)
+        #expect(try StatsFile(s.output("s.tsv")).column("clusters").allSatisfy { $0 == 2 })
+        expectSuccess(try s.run("ann-eval", ["sweep", "-q", "--index", p.index.index, "--model", "out/m.annm", "--gt", s.path("gt.annn"),
+                                             "--budget", "500,2000", "-o", s.output("c.tsv"), p.index.queries]))
+        #expect(try RecallCurve.parse(String(decoding: try readBytes(s.output("c.tsv")), as: UTF8.self), source: "c.tsv").points.count == 2)
+    }
+
+    @Test func sameSeedGivesTheSameModel() throws {
+        let s = try Scratch()
+        let p = try Self.prepare(s)
+        for (name, seed) in [("a", 3), ("b", 3), ("c", 4)] {
+            Self.expectTrained(try s.run("ann-train", Self.trainArguments(p, seed: seed, output: s.output("\(name).annm"))))
+        }
+        #expect(try readBytes(s.output("a.annm")) == readBytes(s.output("b.annm")))
+        #expect(try readBytes(s.output("a.annm")) != readBytes(s.output("c.annm")))
+    }
+
+    /// Another k-means run of the same shape (16 clusters, 128-d, l2) is another clustering:
+    /// every tool that takes a model refuses it.
+    @Test func modelForAnotherIndexIsRefused() throws {
+        let s = try Scratch()
+        let p = try Self.prepare(s)
+        try s.setup("ann-train", Self.trainArguments(p, output: s.path("m.annm")) + ["--validation", "0"])
+        let other = try s.siftIndex(seed: 2, name: "other")
+        let words = ["m.annm", "another clustering", "other.anni"]
+        try expectFailure(try s.run("ann-query", ["--index", other.index, "--model", "m.annm", "-o", s.output("r.annn"), other.queries]),
+                          tool: "ann-query", status: 65, mentioning: words, scratch: s)
+        try expectFailure(try s.run("ann-eval", ["sweep", "--index", other.index, "--model", "m.annm", "--gt", "train-gt.annn",
+                                                 "-o", s.output("c.tsv"), p.train]),
+                          tool: "ann-eval", status: 65, mentioning: words, scratch: s)
+        try expectFailure(try s.run("ann-dup", ["--model", "m.annm", "--index", other.index, "--gt", p.trainTruth, "--assignments", other.assignments,
+                                                "-o", s.output("a.anna"), p.train]),
+                          tool: "ann-dup", status: 65, mentioning: words, scratch: s)
+        try expectFailure(try s.run("ann-train", ["--init", "m.annm", "--epochs", "1", "--index", other.index, "--assignments", other.assignments,
+                                                  "--gt", p.trainTruth, "-o", s.output("m2.annm"), p.train]),
+                          tool: "ann-train", status: 65, mentioning: words, scratch: s)
+    }
+
+    /// ann-dup adds copies and keeps the rest: sorted by vector, home cluster first; the
+    /// repacked index keeps the clustering, so the model stays valid and training continues.
+    @Test func dupExtendsTheAssignment() throws {
+        let s = try Scratch()
+        let p = try Self.prepare(s)
+        try s.setup("ann-train", Self.trainArguments(p, output: s.path("m.annm")) + ["--validation", "0"])
+        let dup = ["--model", "m.annm", "--index", p.index.index, "--gt", p.trainTruth, "--assignments", p.index.assignments,
+                   "--fraction", "0.5", p.train]
+        let r = try s.run("ann-dup", dup + ["-o", s.output("a2.anna")])
+        expectSuccess(r)
+        #expect(r.stdout.isEmpty)
+        let before = try Assignment.load(p.index.assignments), after = try Assignment.load(s.output("a2.anna"))
+        #expect(after.clusterCount == 16)
+        #expect(after.pairCount > before.pairCount)
+        #expect(zip(after.vectors, after.vectors.dropFirst()).allSatisfy { $0 <= $1 })
+        let old = before.clustersByVector(), new = after.clustersByVector()
+        #expect(new.count == 10_000)
+        var changed = 0
+        for v in 0..<10_000 {
+            #expect(new[v].first == old[v].first, "vector \(v): home cluster")
+            #expect(Set(new[v]).count == new[v].count, "vector \(v): \(new[v])")
+            if new[v].count > 1 { changed += 1 }
+        }
+        #expect(changed > 0)
+        // The same assignment as .ivecs.
+        expectSuccess(try s.run("ann-dup", dup + ["-o", s.output("a2.ivecs")]))
+        let ivecs = try Assignment.load(s.output("a2.ivecs"), clusterCount: 16)
+        #expect(ivecs.vectors == after.vectors && ivecs.clusters == after.clusters)
+
+        try s.setup("ann-pack", ["--metric", "l2", "--centroids", p.index.centroids, "--assignments", "out/a2.anna", "-o", s.path("r1.anni"), p.index.base])
+        let idx = try PackedIndex(path: s.path("r1.anni"))
+        #expect(idx.vectorCount == 10_000 && idx.entries.reduce(0) { $0 + $1.vectors } == after.pairCount)
+        #expect(idx.fingerprint == (try PackedIndex(path: p.index.index)).fingerprint)
+        expectSuccess(try s.run("ann-query", ["--index", "r1.anni", "--model", "m.annm", "--nprobe", "2", "-o", s.output("r.annn"), p.index.queries]))
+        Self.expectTrained(try s.run("ann-train", ["--init", "m.annm", "--epochs", "1", "--index", "r1.anni", "--assignments", "out/a2.anna",
+                                                   "--gt", p.trainTruth, "-o", s.output("m1.annm"), p.train]))
+        #expect(try RouterModel.load(s.output("m1.annm"), for: idx).hidden1 == 64)
+    }
+}
