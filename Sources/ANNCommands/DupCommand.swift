@@ -68,7 +68,7 @@ public struct DupCommand: ParsableCommand {
         }
         var q = try reader.readAll()
         if idx.metric == .cos { q.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: $0.count / idx.dim, d: idx.dim) } }
-        let truth = try NeighborList.load(gt)
+        let truth = try loadTruth(gt, metric: idx.metric, of: "the index \(index)")
         let assignment = try Assignment.load(assignments, clusterCount: idx.clusterCount)
         guard assignment.clusterCount == idx.clusterCount else {
             throw ANNError.badData(source: assignments, message: "assignment is for \(assignment.clusterCount) clusters, the index has \(idx.clusterCount)")

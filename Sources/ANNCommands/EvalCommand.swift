@@ -30,12 +30,19 @@ struct TruthOptions: ParsableArguments {
 
     /// Loads the truth; a foreign one does not record its metric, so it takes `metric`.
     func load(metric: Metric) throws -> NeighborList {
-        let t = try NeighborList.load(gt, distances: gtDistances, metric: metric)
-        guard t.metric == metric else {
-            throw ANNError.usage("the ground truth \(gt) is for --metric \(t.metric.rawValue), the results for \(metric.rawValue)")
-        }
-        return t
+        try loadTruth(gt, distances: gtDistances, metric: metric, of: "the results")
     }
+}
+
+/// Loads a ground truth for `metric`: a foreign one (ids alone) records no metric and takes
+/// it; a native one must be for it, else it is refused as a usage error naming `what` (the
+/// results, or an index) that has the other metric.
+func loadTruth(_ gt: String, distances: String? = nil, metric: Metric, of what: String) throws -> NeighborList {
+    let t = try NeighborList.load(gt, distances: distances, metric: metric)
+    guard t.metric == metric else {
+        throw ANNError.usage("the ground truth \(gt) is for --metric \(t.metric.rawValue), \(what) for \(metric.rawValue)")
+    }
+    return t
 }
 
 struct EvalScoreCommand: ParsableCommand {

@@ -114,4 +114,36 @@ import Testing
             }
         }
     }
+
+    /// For ip and cos the centroid term is +w·q·c (the centroids at unit length, as ann-pack
+    /// stores them; for cos the queries too, as QueryEngine scales them before routing): with
+    /// its last layer at zero a residual model ranks the clusters by decreasing q·c, in double
+    /// precision, as the centroid router does, at any weight, up to rounding.
+    @Test(arguments: [Metric.ip, .cos])
+    func residualModelWithZeroLastLayerRanksBySimilarity(_ metric: Metric) throws {
+        let problem = try RouterProblem.get()
+        var centroids = problem.index.centroids
+        centroids.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: 16, d: 128) }
+        var q = Array(try SampleData.siftQueries().values)
+        if metric == .cos { q.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: $0.count / 128, d: 128) } }
+        let norm = RouterTrainer.normalisation(problem.examples)
+        for weight: Float in [1, 1.0 / 300] {
+            let model = RouterModel(dim: 128, clusterCount: 16, hidden1: 16, hidden2: 16, metric: metric, centroids: centroids,
+                                    fingerprint: 0, centroidWeight: weight, mean: norm.mean, scale: norm.scale, seed: 3)
+            #expect(model.w3.allSatisfy { $0 == 0 } && !model.w1.allSatisfy { $0 == 0 })
+            let scores = routerScores(model, q, dim: 128)
+            for (i, order) in rankings(scores, clusters: 16).enumerated() {
+                let qv = q[(i * 128)..<((i + 1) * 128)]
+                let dots = (0..<16).map { c in zip(qv, centroids[(c * 128)..<((c + 1) * 128)]).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+                let scale = qv.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+                for c in 0..<16 {
+                    #expect(abs(Double(scores[i * 16 + c]) + Double(weight) * dots[c]) <= 1e-5 * Double(weight) * scale,
+                            "weight \(weight) query \(i) cluster \(c)")
+                }
+                for (a, b) in zip(order, order.dropFirst()) {
+                    #expect(dots[a] >= dots[b] - 1e-5 * scale, "weight \(weight) query \(i): cluster \(a) before \(b)")
+                }
+            }
+        }
+    }
 }
