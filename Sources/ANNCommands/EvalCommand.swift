@@ -94,6 +94,9 @@ struct EvalSweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Rank clusters with this router model (from ann-train).", valueName: "file"))
     var model: String?
 
+    @Option(help: ArgumentHelp("Centroid routing only: skip a chosen cluster whose centroid is more than (1+E) times as far as the nearest chosen one (SPANN's pruning; default: none).", valueName: "e"))
+    var prune: Double?
+
     @Option(help: ArgumentHelp("Comma-separated nprobe values (default 1,2,3,4,5,6,7,8,9,10,12,14,16,20,24,32,48,64).", valueName: "list"))
     var nprobe: String?
 
@@ -123,6 +126,8 @@ struct EvalSweepCommand: ParsableCommand {
     func validate() throws {
         if nprobe != nil && budget != nil { throw ValidationError("--nprobe and --budget exclude each other") }
         if k < 1 { throw ValidationError("-k must be at least 1") }
+        if let e = prune, !(e >= 0 && e.isFinite) { throw ValidationError("--prune must be a number of at least 0") }
+        if prune != nil && model != nil { throw ValidationError("--prune and --model exclude each other: pruning compares centroid distances") }
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1]") }
         _ = try settings()
     }
@@ -154,6 +159,7 @@ struct EvalSweepCommand: ParsableCommand {
             ?? CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric)
         let engine = QueryEngine(index: idx, router: router, threads: threads)
         engine.sizeWeight = sizeWeight
+        engine.prune = prune.map(Float.init)
         var points = [RecallCurve.Point]()
         let all = try settings()
         for (i, s) in all.enumerated() {

@@ -36,6 +36,9 @@ public struct QueryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Rank clusters with this router model (from ann-train) instead of by centroid distance.", valueName: "file"))
     var model: String?
 
+    @Option(help: ArgumentHelp("Centroid routing only: skip a chosen cluster whose centroid is more than (1+E) times as far as the nearest chosen one (SPANN's pruning; default: none).", valueName: "e"))
+    var prune: Double?
+
     @Option(help: ArgumentHelp("Write per-query figures as TSV: query, clusters, vectors, bytes, micros.", valueName: "file"))
     var stats: String?
 
@@ -65,6 +68,8 @@ public struct QueryCommand: ParsableCommand {
         if nprobe != nil && budget != nil { throw ValidationError("--nprobe and --budget exclude each other") }
         if let n = nprobe, n < 1 { throw ValidationError("--nprobe must be at least 1") }
         if let b = budget, b < 1 { throw ValidationError("--budget must be at least 1") }
+        if let e = prune, !(e >= 0 && e.isFinite) { throw ValidationError("--prune must be a number of at least 0") }
+        if prune != nil && model != nil { throw ValidationError("--prune and --model exclude each other: pruning compares centroid distances") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let s = stats, s != "-", s == output.output { throw ValidationError("--stats and -o name the same file") }
@@ -93,6 +98,7 @@ public struct QueryCommand: ParsableCommand {
             ?? CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric)
         let engine = QueryEngine(index: idx, router: router, threads: threads)
         engine.sizeWeight = sizeWeight
+        engine.prune = prune.map(Float.init)
         var ids = [UInt32]()
         var dists = [Float]()
         var all = [QueryEngine.QueryStats]()

@@ -51,3 +51,35 @@ public enum ProbeSelection: Sendable, Equatable {
         }
     }
 }
+
+extension ProbeSelection {
+    /// SPANN's query-time pruning: of the clusters chosen for `query`, drops those whose
+    /// centroid is more than (1 + `epsilon`) times as far as the nearest chosen one, with the
+    /// distances of `Replication` (Euclidean for l2, 1 − cosine for ip and cos; the centroids
+    /// unit length there, a query of unit length for cos). The first-ranked cluster is always
+    /// kept; the others keep their order. Allocates nothing on the heap.
+    ///
+    /// The distances are measured here rather than taken from the router's scores: those omit
+    /// ‖q‖² for l2 and may carry a size weight, and only the few chosen centroids are needed.
+    public static func prune(_ clusters: inout [Int], query: UnsafePointer<Float>, centroids: UnsafePointer<Float>, dim: Int,
+                             metric: Metric, epsilon: Float) {
+        let n = clusters.count
+        guard n > 1 else { return }
+        let norm = metric == .l2 ? 0 : Kernels.dot(query, query, dim)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { dist in
+            var nearest = Float.infinity
+            for (i, c) in clusters.enumerated() {
+                let d = Kernels.distance(metric, query, centroids + c * dim, dim)
+                dist[i] = Replication.distance(metric, internal: d, squaredNorm: norm)
+                nearest = min(nearest, dist[i])
+            }
+            let limit = nearest > 0 ? (1 + epsilon) * nearest : 0
+            var kept = 1
+            for i in 1..<n where dist[i] <= limit {
+                clusters[kept] = clusters[i]
+                kept += 1
+            }
+            clusters.removeLast(n - kept)
+        }
+    }
+}

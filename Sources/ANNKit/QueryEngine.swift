@@ -28,6 +28,9 @@ public final class QueryEngine {
     /// Added to a cluster's score per unit of log(size): with a router model (scores are
     /// −log p up to a constant) 1 ranks clusters by probability per vector fetched.
     public var sizeWeight: Float = 0
+    /// SPANN's query-time pruning (`ProbeSelection.prune`): when set, a chosen cluster whose
+    /// centroid is more than (1 + prune) times as far as the nearest chosen one is not fetched.
+    public var prune: Float?
     public private(set) var totals = BatchTotals()
 
     public init(index: PackedIndex, router: ClusterRouter, threads: Int = 2) {
@@ -62,7 +65,15 @@ public final class QueryEngine {
                     if sizeWeight != 0 {
                         for i in 0..<(hi - lo) { for c in 0..<kc { scores[i * kc + c] += sizeWeight * logSizes[c] } }
                     }
-                    for i in lo..<hi { ch[i] = selection.choose(scores: scores + (i - lo) * kc, sizes: sizes) }
+                    for i in lo..<hi {
+                        ch[i] = selection.choose(scores: scores + (i - lo) * kc, sizes: sizes)
+                        if let e = prune {
+                            index.centroids.withUnsafeBufferPointer { cp in
+                                ProbeSelection.prune(&ch[i], query: qp.baseAddress! + i * d, centroids: cp.baseAddress!, dim: d,
+                                                     metric: index.metric, epsilon: e)
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -16,6 +16,8 @@ import Testing
         (["sweep", "--index", "i.anni", "--gt", "gt.annn", "--budget", "100,200", "--model", "m.annm", "--size-weight", "1", "-v", "q.fvecs"],
          "EvalSweepCommand"),
         (["sweep", "--index", "i.anni", "--gt", "gt.ivecs", "--gt-distances", "d.fbin", "--target", "0.01", "-"], "EvalSweepCommand"),
+        (["sweep", "--index", "i.anni", "--gt", "gt.annn", "--prune", "0.2", "--nprobe", "4,8", "q.fvecs"], "EvalSweepCommand"),
+        (["sweep", "--index", "i.anni", "--gt", "gt.annn", "--prune", "0", "--budget", "500", "q.fvecs"], "EvalSweepCommand"),
         (["plot", "-o", "c.svg", "a.tsv"], "EvalPlotCommand"),
         (["plot", "--output", "C.PNG", "--title", "two curves", "--target", "0.5", "-q", "a.tsv", "b.tsv"], "EvalPlotCommand"),
     ])
@@ -49,6 +51,9 @@ import Testing
         (sweep + ["--target", "nan"], ["--target"]),
         (sweep + ["--stats", "s.tsv"], ["--stats"]),
         (sweep + ["-o", "a.tsv", "-q", "-v"], ["--quiet and --verbose"]),
+        (sweep + ["--prune=-1"], ["--prune must be"]),
+        (sweep + ["--prune", "0.1", "--model", "m.annm"], ["--prune and --model exclude each other"]),
+        (["score", "--gt", "gt.annn", "--prune", "0.1"], ["--prune"]),
         (["plot", "-o", "x.pdf", "a.tsv"], ["-o must end in .svg or .png"]),
         (["plot", "-o", "svg", "a.tsv"], ["-o must end in .svg or .png"]),
         (["plot", "a.tsv"], ["--output"]),

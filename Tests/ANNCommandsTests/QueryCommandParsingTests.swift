@@ -11,6 +11,8 @@ import Testing
         ["--index", "i.anni", "--model", "m.annm", "--size-weight", "1", "--nprobe", "3", "-o", "r.annn", "-v", "-"],
         ["--index", "i.anni", "--budget", "1", "-o", "r.fvecs", "--to", "native", "q.u8bin.zst"],
         ["q.fvecs", "--index", "i.anni", "--output", "r.ibin", "--nprobe", "100000"],
+        ["--index", "i.anni", "--prune", "0.1", "--nprobe", "8", "q.fvecs"],
+        ["--index", "i.anni", "--prune", "0", "--budget", "1000", "--size-weight", "0.5", "q.fvecs"],
     ])
     func accepts(_ arguments: [String]) {
         expectAccepted(QueryCommand.self, arguments)
@@ -34,6 +36,10 @@ import Testing
         (["--index", "i.anni", "--size-weight", "heavy", "q.fvecs"], ["heavy", "--size-weight"]),
         (["--index", "i.anni", "--level", "3", "q.fvecs"], ["--level"]),
         (["--index", "i.anni", "a.fvecs", "b.fvecs"], ["b.fvecs"]),
+        (["--index", "i.anni", "--prune=-0.5", "q.fvecs"], ["--prune must be"]),
+        (["--index", "i.anni", "--prune", "nan", "q.fvecs"], ["--prune must be"]),
+        (["--index", "i.anni", "--prune", "much", "q.fvecs"], ["much", "--prune"]),
+        (["--index", "i.anni", "--prune", "0.1", "--model", "m.annm", "q.fvecs"], ["--prune and --model exclude each other"]),
     ])
     func rejects(_ arguments: [String], _ words: [String]) {
         expectRejected(QueryCommand.self, arguments, mentioning: words)

@@ -1,4 +1,5 @@
 import ANNKit
+import Glibc
 import Testing
 
 /// Which clusters a query fetches, given its scores (smaller = better) and the cluster sizes.
@@ -63,5 +64,54 @@ import Testing
             }
         }
         #expect(choose(.budget(total + 1), scores, sizes).count == k)
+    }
+}
+
+/// SPANN's query-time pruning of the chosen clusters.
+@Suite struct ProbePruningTests {
+    func prune(_ clusters: [Int], query: [Float], centroids: [Float], dim: Int, metric: Metric = .l2, epsilon: Float) -> [Int] {
+        var c = clusters
+        query.withUnsafeBufferPointer { q in
+            centroids.withUnsafeBufferPointer {
+                ProbeSelection.prune(&c, query: q.baseAddress!, centroids: $0.baseAddress!, dim: dim, metric: metric, epsilon: epsilon)
+            }
+        }
+        return c
+    }
+
+    /// Centroids 1, 1.05, 1.19, 1.09 and 3 from the query (on a line).
+    static let line: [Float] = [1, 1.05, 1.19, 1.09, 3]
+
+    /// The bound is on the distance: 1.09 stays within 1.1 (its square, 1.19, would not).
+    @Test func dropsClustersBeyondTheClosure() {
+        #expect(prune([0, 1, 3, 2, 4], query: [0], centroids: Self.line, dim: 1, epsilon: 0.1) == [0, 1, 3])
+        #expect(prune([0, 1, 3, 2, 4], query: [0], centroids: Self.line, dim: 1, epsilon: 0.2) == [0, 1, 3, 2])
+        #expect(prune([0, 1, 3, 2, 4], query: [0], centroids: Self.line, dim: 1, epsilon: 0) == [0])
+        #expect(prune([0, 1, 3, 2, 4], query: [0], centroids: Self.line, dim: 1, epsilon: 10) == [0, 1, 3, 2, 4])
+        #expect(prune([0], query: [0], centroids: Self.line, dim: 1, epsilon: 0) == [0])
+        #expect(prune([], query: [0], centroids: Self.line, dim: 1, epsilon: 0) == [])
+        // A query on a centroid keeps only the clusters at distance 0, whatever E.
+        #expect(prune([0, 1, 3], query: [1], centroids: Self.line, dim: 1, epsilon: .infinity) == [0])
+        #expect(prune([0, 1, 3], query: [0], centroids: Self.line, dim: 1, epsilon: .infinity) == [0, 1, 3])
+    }
+
+    /// The first-ranked cluster is kept whatever its distance (a ranking by size weight may
+    /// put a far one first); the bound is set by the nearest chosen one; the order stays.
+    @Test func keepsTheFirstAndTheOrder() {
+        #expect(prune([4, 2, 3, 1], query: [0], centroids: Self.line, dim: 1, epsilon: 0.1) == [4, 3, 1])
+        #expect(prune([2, 4, 3], query: [0], centroids: Self.line, dim: 1, epsilon: 0.1) == [2, 3])
+    }
+
+    /// ip and cos: 1 − cosine, whatever the query's length.
+    @Test(arguments: [Metric.ip, .cos])
+    func similarityMetricsUseOneMinusCosine(_ metric: Metric) {
+        let deg = Float.pi / 180
+        let angles: [Float] = [0, 30, 90]
+        let c = angles.flatMap { [Glibc.cos($0 * deg), Glibc.sin($0 * deg)] }
+        let q: [Float] = [Glibc.cos(14 * deg), Glibc.sin(14 * deg)].map { metric == .ip ? $0 * 30 : $0 }
+        // 1 − cos 16° = 0.0387 is 1.30 times 1 − cos 14° = 0.0297.
+        #expect(prune([0, 1, 2], query: q, centroids: c, dim: 2, metric: metric, epsilon: 0.25) == [0])
+        #expect(prune([0, 1, 2], query: q, centroids: c, dim: 2, metric: metric, epsilon: 0.35) == [0, 1])
+        #expect(prune([0, 1, 2], query: q, centroids: c, dim: 2, metric: metric, epsilon: 30) == [0, 1, 2])
     }
 }

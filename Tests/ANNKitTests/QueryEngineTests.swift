@@ -87,6 +87,47 @@ import Testing
         }
     }
 
+    /// With pruning, a query fetches what the selection chose less the clusters whose
+    /// centroid is beyond (1 + E) times the nearest one's distance; a wide E prunes nothing.
+    @Test(arguments: [Metric.l2, .ip])
+    func pruningFetchesThePrunedChoice(_ metric: Metric) throws {
+        let f = try IndexFixture.sift(n: 3000, k: 8, metric: metric, duplicateEvery: 4)
+        let q = try Self.queries()
+        try withIndex(f) { idx in
+            let (plain, plainStats) = try engine(idx).search(queries: q, k: 5, selection: .nprobe(4))
+            let wide = engine(idx)
+            wide.prune = 1e9
+            let (same, sameStats) = try wide.search(queries: q, k: 5, selection: .nprobe(4))
+            #expect(same.ids == plain.ids && sameStats.map(\.vectors) == plainStats.map(\.vectors))
+
+            let e = engine(idx)
+            e.prune = metric == .l2 ? 0.05 : 0.5
+            let (list, stats) = try e.search(queries: q, k: 5, selection: .nprobe(4))
+            let sizes = idx.entries.map(\.vectors)
+            let members = f.members
+            var pruned = 0
+            for i in 0..<Self.queryCount {
+                let qv = Array(q[(i * 128)..<((i + 1) * 128)])
+                let qn = qv.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+                // Distances of the rule, in double precision; the four nearest centroids.
+                let dist: [Double] = (0..<8).map { c in
+                    let cv = f.centroids[(c * 128)..<((c + 1) * 128)]
+                    return metric == .l2 ? Double(squaredDistance(qv[...], cv)).squareRoot()
+                                         : 1 - zip(qv, cv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / qn
+                }
+                let chosen = (0..<8).sorted { dist[$0] < dist[$1] || (dist[$0] == dist[$1] && $0 < $1) }.prefix(4)
+                let limit = (1 + Double(e.prune!)) * dist[chosen.first!]
+                let kept = chosen.filter { dist[$0] <= limit }
+                #expect(stats[i].clusters == kept.count, "query \(i)")
+                #expect(stats[i].vectors == kept.reduce(0) { $0 + sizes[$1] }, "query \(i)")
+                let fetched = Set(kept.flatMap { members[$0] })
+                #expect(list.row(i).allSatisfy { fetched.contains($0) }, "query \(i)")
+                pruned += 4 - kept.count
+            }
+            #expect(pruned > 0 && pruned < 3 * Self.queryCount, "\(pruned) clusters pruned")
+        }
+    }
+
     /// The result depends only on what was fetched: not on threads, nor on batching.
     @Test func resultDoesNotDependOnThreadsOrBatches() throws {
         let f = try IndexFixture.sift(n: 3000, k: 8, duplicateEvery: 3)
