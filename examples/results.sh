@@ -82,9 +82,9 @@ b=${v90[$best]}
 
 # The first line says whether the router wins, and why not when it does not.
 if (( $(echo "$b >= $c" | bc -l) )); then
-  echo "**The learned router does not beat centroid routing here**: at recall@1 0.90 its best round fetches $(fmtv = "$b") vectors per query against $(fmtv = "$c") ($(pct "$b" "$c")). Its training queries come from other images than the test queries, and a router can only learn the distribution it is shown; see docs/router.md."
+  echo "**The learned router does not beat centroid routing here**: at recall@1 0.90 its best round fetches $(fmtv = "$b") vectors per query against $(fmtv = "$c") ($(pct "$b" "$c")). A router can only learn the distribution its training queries show it, and these ($train) differ from the test queries; see docs/router.md."
 elif (( $(echo "$b >= $s" | bc -l) )); then
-  echo "**The learned router beats centroid routing ($(pct "$b" "$c") vectors at recall@1 0.90) but not $sname ($(pct "$b" "$s"))**, and is far from the paper's −58%: on these test queries, whose images no training query shares, the router learns little that the centroids do not already know, while replication fixes the boundary cases for every query alike."
+  echo "**The learned router beats centroid routing ($(pct "$b" "$c") vectors at recall@1 0.90) but not $sname ($(pct "$b" "$s"))**, and is far from the paper's −58%: a router gains only as far as its training queries resemble the test queries (docs/router.md), while replication and pruning fix the boundary cases of every query alike."
 else
   echo "**The learned router fetches the fewest vectors at recall@1 0.90: $(pct "$b" "$c") against centroid routing and $(pct "$b" "$s") against $sname** (the paper: −58% and −80%)."
 fi

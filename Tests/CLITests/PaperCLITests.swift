@@ -65,7 +65,7 @@ struct PaperCLITests {
         } else {
             #expect(!first.contains("does not beat centroid routing"), "\(first)")
         }
-        for label in ["centroid routing", "SPANN-style replication", "SPANN-style replication, query pruning", "learned router, no duplication", "after 2 duplication rounds"] {
+        for label in ["centroid routing", "SPANN-style replication", "SPANN-style replication, query pruning", "learned router, no duplication", "learned router, after 2 duplication rounds"] {
             #expect(md.contains("| \(label)"), "results.md has no row for \(label)")
         }
         #expect(md.contains("ann-kmeans") && md.contains("ann-train") && md.contains("ann-dup"), "results.md lists the commands")
