@@ -62,19 +62,11 @@ public struct DupCommand: ParsableCommand {
         let say = Reporter(tool: "ann-dup", verbosity: verbosity)
         let idx = try PackedIndex(path: index)
         let router = try RouterModel.load(model, for: idx)
-        let reader = try VectorReader(path: queriesPath, from: input.from)
-        guard reader.dim == idx.dim else {
-            throw ANNError.badData(source: reader.name, message: "queries have dimension \(reader.dim), the index \(idx.dim)")
-        }
-        var q = try reader.readAll()
-        if idx.metric == .cos { q.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: $0.count / idx.dim, d: idx.dim) } }
-        let truth = try loadTruth(gt, metric: idx.metric, of: "the index \(index)")
-        let assignment = try Assignment.load(assignments, clusterCount: idx.clusterCount)
-        guard assignment.clusterCount == idx.clusterCount else {
-            throw ANNError.badData(source: assignments, message: "assignment is for \(assignment.clusterCount) clusters, the index has \(idx.clusterCount)")
-        }
+        let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from,
+                                        gt: gt, assignments: assignments)
+        let truth = inputs.truth, assignment = inputs.assignment
         let out = try OutputFile(path: output)
-        let ex = try RouterExamples(queries: q, dim: idx.dim, truth: truth, assignment: assignment, source: gt)
+        let ex = try RouterExamples(queries: inputs.queries, dim: idx.dim, truth: truth, assignment: assignment, source: gt)
         let keys = (0..<ex.count).map { truth.ids[$0 * truth.k] }
         let (result, r) = Duplication.run(model: router, examples: ex, keys: keys, assignment: assignment,
                                           fraction: fraction, ranking: rank, seed: seed,
