@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 # AVX2/FMA where the CPU has them: default flags leave the SIMD kernels ~2.5x slower.
 CPUFLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo -Xswiftc -target-cpu -Xswiftc haswell)
 BUILDFLAGS = -c release $(CPUFLAGS)
-TOOLS   := ann-kmeans ann-groundtruth ann-pack ann-query ann-eval
+TOOLS   := ann-kmeans ann-groundtruth ann-pack ann-query ann-eval ann-train ann-dup
 DEBS    := libzstd-dev libopenblas-dev pkg-config zstd gnuplot-nox time bc
 
 .PHONY: all deps build demo test bench install uninstall clean

@@ -77,3 +77,43 @@ public struct MetricOptions: ParsableArguments {
 
 /// Where an auxiliary output goes, in the form its extension names.
 func formatOf(_ path: String) -> FileFormat { FileFormat.fromPath(path) ?? .native }
+
+/// How ann-query and ann-eval sweep rank clusters: centroid distance or a router model, with
+/// SPANN's pruning or a size weight on top.
+public struct RoutingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Rank clusters with this router model (from ann-train) instead of by centroid distance.", valueName: "file"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Add W·log(cluster size) to each cluster's score: with --model, 1 ranks clusters by probability per vector fetched.", valueName: "w"))
+    var sizeWeight: Float = 0
+
+    @Option(help: ArgumentHelp("Centroid routing only: skip a chosen cluster whose centroid is more than (1+E) times as far as the nearest chosen one (SPANN's pruning; default: none).", valueName: "e"))
+    var prune: Double?
+
+    public init() {}
+
+    public func validate() throws {
+        if let e = prune, !(e >= 0 && e.isFinite) { throw ValidationError("--prune must be a number of at least 0") }
+        if prune != nil && model != nil { throw ValidationError("--prune and --model exclude each other: pruning compares centroid distances") }
+        if !sizeWeight.isFinite { throw ValidationError("--size-weight must be a number") }
+    }
+
+    /// --threshold reads probabilities, which only a model gives, and a size weight would bend them.
+    func checkThreshold(_ given: Bool) throws {
+        guard given else { return }
+        if model == nil {
+            throw ValidationError("--threshold needs --model: it reads the router's probabilities (for calibrated centroid routing, train a model with ann-train --epochs 0)")
+        }
+        if sizeWeight != 0 { throw ValidationError("--threshold and --size-weight exclude each other: the threshold already weighs cluster sizes") }
+    }
+
+    /// A query engine over `index` routed as the options say.
+    func engine(for index: PackedIndex, threads: Int) throws -> QueryEngine {
+        let router: any ClusterRouter = try model.map { try ModelFile(path: $0, for: index).router() }
+            ?? CentroidRouter(centroids: index.centroids, dim: index.dim, metric: index.metric)
+        let engine = QueryEngine(index: index, router: router, threads: threads)
+        engine.sizeWeight = sizeWeight
+        engine.prune = prune.map(Float.init)
+        return engine
+    }
+}

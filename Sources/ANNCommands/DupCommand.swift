@@ -61,7 +61,7 @@ public struct DupCommand: ParsableCommand {
     public func run() throws {
         let say = Reporter(tool: "ann-dup", verbosity: verbosity)
         let idx = try PackedIndex(path: index)
-        let router = try RouterModel.load(model, for: idx)
+        let router = try ModelFile(path: model, for: idx).router()
         let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from,
                                         gt: gt, assignments: assignments)
         let truth = inputs.truth, assignment = inputs.assignment

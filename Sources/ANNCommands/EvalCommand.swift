@@ -81,27 +81,26 @@ struct EvalScoreCommand: ParsableCommand {
 
 struct EvalSweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sweep", abstract: "Sweep --nprobe or --budget and write the recall-versus-fetch curve.")
+        commandName: "sweep", abstract: "Sweep --nprobe, --budget or --threshold and write the recall-versus-fetch curve.")
 
     @Option(help: ArgumentHelp("The packed index.", valueName: "file"))
     var index: String
 
     @OptionGroup var truth: TruthOptions
 
-    @Option(help: ArgumentHelp("Add W·log(cluster size) to each cluster's score: with --model, 1 ranks clusters by probability per vector fetched.", valueName: "w"))
-    var sizeWeight: Float = 0
 
-    @Option(help: ArgumentHelp("Rank clusters with this router model (from ann-train).", valueName: "file"))
-    var model: String?
 
-    @Option(help: ArgumentHelp("Centroid routing only: skip a chosen cluster whose centroid is more than (1+E) times as far as the nearest chosen one (SPANN's pruning; default: none).", valueName: "e"))
-    var prune: Double?
 
     @Option(help: ArgumentHelp("Comma-separated nprobe values (default 1,2,3,4,5,6,7,8,9,10,12,14,16,20,24,32,48,64).", valueName: "list"))
     var nprobe: String?
 
     @Option(help: ArgumentHelp("Comma-separated vector budgets, instead of --nprobe.", valueName: "list"))
     var budget: String?
+
+    @Option(help: ArgumentHelp("Comma-separated probability-per-vector thresholds (with --model), instead of --nprobe.", valueName: "list"))
+    var threshold: String?
+
+    @OptionGroup var routing: RoutingOptions
 
     @Option(name: .short, help: "Neighbours per query (recall@10 needs 10).")
     var k = 10
@@ -124,10 +123,11 @@ struct EvalSweepCommand: ParsableCommand {
     var queriesPath: String?
 
     func validate() throws {
-        if nprobe != nil && budget != nil { throw ValidationError("--nprobe and --budget exclude each other") }
+        if [nprobe != nil, budget != nil, threshold != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--nprobe, --budget and --threshold exclude each other")
+        }
+        try routing.checkThreshold(threshold != nil)
         if k < 1 { throw ValidationError("-k must be at least 1") }
-        if let e = prune, !(e >= 0 && e.isFinite) { throw ValidationError("--prune must be a number of at least 0") }
-        if prune != nil && model != nil { throw ValidationError("--prune and --model exclude each other: pruning compares centroid distances") }
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1]") }
         _ = try settings()
     }
@@ -139,6 +139,13 @@ struct EvalSweepCommand: ParsableCommand {
             return v.map { $0! }
         }
         if let b = budget { return try parse(b, "--budget").map(ProbeSelection.budget) }
+        if let t = threshold {
+            let v = t.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !v.isEmpty, v.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 2) <= 1 }) else {
+                throw ValidationError("--threshold takes a comma-separated list of numbers in (0, 1]")
+            }
+            return v.map { .threshold(Float($0!)) }
+        }
         return try parse(nprobe ?? "1,2,3,4,5,6,7,8,9,10,12,14,16,20,24,32,48,64", "--nprobe").map(ProbeSelection.nprobe)
     }
 
@@ -155,11 +162,7 @@ struct EvalSweepCommand: ParsableCommand {
             throw ANNError.badData(source: truth.gt, message: "\(t.count) queries of ground truth, \(q.count / idx.dim) queries")
         }
         let out = try OutputFile(path: output, text: true)
-        let router: ClusterRouter = try model.map { try RouterModel.load($0, for: idx) }
-            ?? CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric)
-        let engine = QueryEngine(index: idx, router: router, threads: threads)
-        engine.sizeWeight = sizeWeight
-        engine.prune = prune.map(Float.init)
+        let engine = try routing.engine(for: idx, threads: threads)
         var points = [RecallCurve.Point]()
         let all = try settings()
         for (i, s) in all.enumerated() {
@@ -173,6 +176,7 @@ struct EvalSweepCommand: ParsableCommand {
             switch s {
             case .nprobe(let v): name = "nprobe=\(v)"
             case .budget(let v): name = "budget=\(v)"
+            case .threshold(let v): name = "threshold=\(String(format: "%.3g", v))"
             }
             points.append(.init(setting: name, recall1: r.at1, recall10: r.at10,
                                 vectors: Double(stats.reduce(0) { $0 + $1.vectors }) / n, bytes: Double(stats.reduce(0) { $0 + $1.bytes }) / n,
@@ -185,9 +189,10 @@ struct EvalSweepCommand: ParsableCommand {
         try out.sink.write(Array(curve.tsv().utf8))
         try out.commit()
         var summary = "\(curve.label): \(t.count) queries, \(idx.vectorCount) vectors in \(idx.clusterCount) clusters\n"
-        summary += "setting".padding(toLength: 14, withPad: " ", startingAt: 0) + "recall@1  recall@10  vectors/query  bytes/query\n"
+        let width = max(14, (points.map(\.setting.count).max() ?? 0) + 2)
+        summary += "setting".padding(toLength: width, withPad: " ", startingAt: 0) + "recall@1  recall@10  vectors/query  bytes/query\n"
         for p in points {
-            summary += p.setting.padding(toLength: 14, withPad: " ", startingAt: 0) + fmt4(p.recall1) + "    " + fmt4(p.recall10)
+            summary += p.setting.padding(toLength: width, withPad: " ", startingAt: 0) + fmt4(p.recall1) + "    " + fmt4(p.recall10)
                 + "     " + fmt1(p.vectors).leftPad(13) + "  " + fmt1(p.bytes).leftPad(11) + "\n"
         }
         if let v = curve.vectors(atRecall: target) {

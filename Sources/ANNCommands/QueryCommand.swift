@@ -10,8 +10,9 @@ public struct QueryCommand: ParsableCommand {
             Reads queries (QUERIES, or stdin) and writes, per query, the k nearest vectors found \
             (a neighbour list, like ann-groundtruth). Clusters are ranked by centroid distance, or \
             by a router model (--model, from ann-train); \
-            each query fetches the --nprobe best, or clusters in rank order until --budget \
-            vectors. Queries run in batches: within a batch each needed cluster is read once with \
+            each query fetches the --nprobe best, clusters in rank order until --budget \
+            vectors, or (with a model) every cluster whose probability per vector clears \
+            --threshold. Queries run in batches: within a batch each needed cluster is read once with \
             pread, its checksum verified, decompressed and scanned exactly for every query that \
             chose it, on all cores. Per-query figures (--stats, -v) count what each query needed \
             as if it ran alone; micros is the wall time of its batch (its latency with --batch 1).
@@ -30,14 +31,13 @@ public struct QueryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Fetch clusters in rank order until V vectors are fetched (at least one cluster).", valueName: "v"))
     var budget: Int?
 
-    @Option(help: ArgumentHelp("Add W·log(cluster size) to each cluster's score: with --model, 1 ranks clusters by probability per vector fetched.", valueName: "w"))
-    var sizeWeight: Float = 0
+    @Option(help: ArgumentHelp("With --model: fetch every cluster whose probability of holding the nearest neighbour, per vector it holds, is at least P (at least one cluster).", valueName: "p"))
+    var threshold: Double?
 
-    @Option(help: ArgumentHelp("Rank clusters with this router model (from ann-train) instead of by centroid distance.", valueName: "file"))
-    var model: String?
+    @OptionGroup var routing: RoutingOptions
 
-    @Option(help: ArgumentHelp("Centroid routing only: skip a chosen cluster whose centroid is more than (1+E) times as far as the nearest chosen one (SPANN's pruning; default: none).", valueName: "e"))
-    var prune: Double?
+
+
 
     @Option(help: ArgumentHelp("Write per-query figures as TSV: query, clusters, vectors, bytes, micros.", valueName: "file"))
     var stats: String?
@@ -65,11 +65,13 @@ public struct QueryCommand: ParsableCommand {
 
     public func validate() throws {
         if k < 1 { throw ValidationError("-k must be at least 1") }
-        if nprobe != nil && budget != nil { throw ValidationError("--nprobe and --budget exclude each other") }
+        if [nprobe != nil, budget != nil, threshold != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--nprobe, --budget and --threshold exclude each other")
+        }
+        if let t = threshold, !(t > 0 && t <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
+        try routing.checkThreshold(threshold != nil)
         if let n = nprobe, n < 1 { throw ValidationError("--nprobe must be at least 1") }
         if let b = budget, b < 1 { throw ValidationError("--budget must be at least 1") }
-        if let e = prune, !(e >= 0 && e.isFinite) { throw ValidationError("--prune must be a number of at least 0") }
-        if prune != nil && model != nil { throw ValidationError("--prune and --model exclude each other: pruning compares centroid distances") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let s = stats, s != "-", s == output.output { throw ValidationError("--stats and -o name the same file") }
@@ -79,7 +81,10 @@ public struct QueryCommand: ParsableCommand {
         try output.check(allowed: [.native, .ivecs, .ibin, .fvecs, .fbin], what: "a neighbour list")
     }
 
-    var selection: ProbeSelection { budget.map(ProbeSelection.budget) ?? .nprobe(nprobe ?? 8) }
+    var selection: ProbeSelection {
+        if let t = threshold { return .threshold(Float(t)) }
+        return budget.map(ProbeSelection.budget) ?? .nprobe(nprobe ?? 8)
+    }
 
     public func run() throws {
         let say = Reporter(tool: "ann-query", verbosity: verbosity)
@@ -94,11 +99,7 @@ public struct QueryCommand: ParsableCommand {
         let out = try OutputFile(path: output.output)
         let statsOut = try stats.map { try OutputFile(path: $0) }
         if dropCache { idx.dropCache() }
-        let router: ClusterRouter = try model.map { try RouterModel.load($0, for: idx) }
-            ?? CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric)
-        let engine = QueryEngine(index: idx, router: router, threads: threads)
-        engine.sizeWeight = sizeWeight
-        engine.prune = prune.map(Float.init)
+        let engine = try routing.engine(for: idx, threads: threads)
         var ids = [UInt32]()
         var dists = [Float]()
         var all = [QueryEngine.QueryStats]()

@@ -4,24 +4,27 @@ import Foundation
 
 extension RouterKind: ExpressibleByArgument {}
 
-/// What the router's network adds to: `residual` starts from centroid routing.
+/// The router trained: `residual` (an MLP added to centroid routing), `mlp` (the paper's
+/// plain network) or `kernel` (weighted points inside each cluster).
 public enum RouterKind: String, CaseIterable, Sendable {
-    case residual, mlp
+    case residual, mlp, kernel
 }
 
 public struct TrainCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ann-train",
-        abstract: "Train a neural router that predicts which cluster holds a query's nearest neighbour.",
+        abstract: "Train a router that predicts which clusters hold a query's nearest neighbour.",
         discussion: """
             Reads training queries (QUERIES, or stdin), their exact neighbours (--gt, from \
-            ann-groundtruth) and the assignment, and trains a 3-layer MLP (ReLU, Adam, softmax \
-            cross-entropy over every cluster holding the neighbour, Gaussian noise on the queries) \
-            for the clustering of --index. By default the network is residual: its scores add to \
-            −‖q − c‖²/T, with T calibrated on the training queries and the last layer starting \
-            at zero, so training starts from centroid routing. A held-out --validation share of the \
-            queries picks the epoch kept; if no epoch beats the starting point, the starting \
-            point is kept and a warning says so.
+            ann-groundtruth) and the assignment, and trains a router for the clustering of \
+            --index by softmax cross-entropy over every cluster holding the neighbour (Adam). \
+            residual (the default): a 3-layer MLP (ReLU, Gaussian noise on the queries) whose \
+            scores add to −‖q − c‖²/T, T calibrated and the last layer starting at zero, so \
+            training starts from centroid routing. mlp: the paper's plain network. kernel: \
+            --points weighted points inside each cluster (k-means over its vectors), cluster \
+            score log Σ exp(−‖q − s‖²/T + a); its calibrated probabilities suit ann-query \
+            --threshold. A held-out --validation share of the queries picks the epoch kept; if \
+            no epoch beats the starting point, the starting point is kept and a warning says so.
             """,
         version: toolVersion)
 
@@ -37,26 +40,32 @@ public struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: ArgumentHelp("Continue training this model (same index).", valueName: "file"))
     var initModel: String?
 
-    @Option(help: "Passes over the training queries.")
-    var epochs = 10
+    @Option(help: "Passes over the training queries (default: 10; kernel 5).")
+    var epochs: Int?
 
     @Option(help: "Random seed (weights, shuffles, noise, validation split is fixed).")
     var seed: UInt64 = 1
 
-    @Option(help: "Width of both hidden layers.")
+    @Option(help: "MLP: width of both hidden layers.")
     var hidden = 512
 
-    @Option(help: ArgumentHelp("Network kind: residual (adds to centroid routing) or mlp (the paper's plain network).", valueName: "kind"))
-    var router = RouterKind.residual
+    @Option(help: ArgumentHelp("Router kind: residual (MLP added to centroid routing; the default), mlp (the paper's plain network) or kernel (weighted points inside each cluster). With --init, the model's kind.", valueName: "kind"))
+    var router: RouterKind?
 
-    @Option(name: .customLong("lr"), help: "Adam learning rate.")
-    var learningRate: Float = 1e-3
+    @Option(help: ArgumentHelp("Kernel: points per cluster, placed by k-means over the cluster's vectors.", valueName: "m"))
+    var points = 16
+
+    @Option(help: ArgumentHelp("Kernel: Adam learning rate of the points themselves (0: they stay where k-means put them).", valueName: "lr"))
+    var pointLr: Float = 0
+
+    @Option(name: .customLong("lr"), help: "Adam learning rate (default: 0.001; kernel 0.01).")
+    var learningRate: Float?
 
     @Option(help: "Queries per step.")
     var batch = 1024
 
-    @Option(help: ArgumentHelp("Gaussian noise added to training queries, as a fraction of each dimension's spread.", valueName: "sigma"))
-    var noise: Float = 0.05
+    @Option(help: ArgumentHelp("Gaussian noise added to training queries, as a fraction of each dimension's spread (default: 0.05; kernel 0).", valueName: "sigma"))
+    var noise: Float?
 
     @Option(help: ArgumentHelp("Decoupled L2 weight decay.", valueName: "w"))
     var weightDecay: Float = 1e-4
@@ -75,11 +84,14 @@ public struct TrainCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if epochs < 0 { throw ValidationError("--epochs must not be negative") }
+        if let e = epochs, e < 0 { throw ValidationError("--epochs must not be negative") }
         if hidden < 1 { throw ValidationError("--hidden must be at least 1") }
+        if points < 1 || points > 4096 { throw ValidationError("--points must be between 1 and 4096") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if !(learningRate > 0) { throw ValidationError("--lr must be positive") }
-        if !(noise >= 0) || !(weightDecay >= 0) { throw ValidationError("--noise and --weight-decay must not be negative") }
+        if let r = learningRate, !(r > 0) { throw ValidationError("--lr must be positive") }
+        if !(pointLr >= 0) { throw ValidationError("--point-lr must not be negative") }
+        if let n = noise, !(n >= 0) { throw ValidationError("--noise must not be negative") }
+        if !(weightDecay >= 0) { throw ValidationError("--weight-decay must not be negative") }
         if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
         try checkForm(of: output, allowed: [.native], what: "a router model", flag: "-o")
     }
@@ -95,10 +107,23 @@ public struct TrainCommand: ParsableCommand {
         let examples = try RouterExamples(queries: inputs.queries, dim: idx.dim, truth: truth, assignment: assignment, source: gt)
         let (train, held) = examples.split(validation: validation)
         say.info("\(train.count) training queries, \(held.count) held out; \(idx.clusterCount) clusters")
+        let start = try initModel.map { try ModelFile(path: $0, for: idx) }
+        var kind = router ?? .residual
+        if let start {
+            let fileKind: RouterKind = start.architecture == .kernel ? .kernel : try RouterModel(file: start).centroidWeight == 0 ? .mlp : .residual
+            if let router, router != fileKind { throw ANNError.usage("--router \(router.rawValue) but --init \(initModel!) holds a \(fileKind.rawValue) router") }
+            kind = fileKind
+        }
+        if kind == .kernel {
+            try trainKernel(start: start, index: idx, train: train, held: held, out: out, say: say)
+            say.info("done in \(seconds(clock.seconds))")
+            return
+        }
+        let epochs = self.epochs ?? 10, router = kind
 
         var model: RouterModel
-        if let initModel {
-            model = try RouterModel.load(initModel, for: idx)
+        if let start {
+            model = try RouterModel(file: start)
         } else {
             let norm = RouterTrainer.normalisation(train)
             model = RouterModel(dim: idx.dim, clusterCount: idx.clusterCount, hidden1: hidden, hidden2: hidden, metric: idx.metric,
@@ -110,7 +135,7 @@ public struct TrainCommand: ParsableCommand {
             }
         }
         var p = RouterTrainingParameters()
-        p.epochs = epochs; p.batch = batch; p.learningRate = learningRate; p.noise = noise; p.weightDecay = weightDecay; p.seed = seed
+        p.epochs = epochs; p.batch = batch; p.learningRate = learningRate ?? 1e-3; p.noise = noise ?? 0.05; p.weightDecay = weightDecay; p.seed = seed
         let trainer = RouterTrainer(model: model, parameters: p)
         let spread = model.scale.map { 1 / $0 }
         let judge = held.count > 0 ? held : train
@@ -134,5 +159,52 @@ public struct TrainCommand: ParsableCommand {
         try best.model.write(to: out)
         try out.commit()
         say.info("done in \(seconds(clock.seconds))")
+    }
+
+    /// The kernel router: points by k-means inside each cluster, w calibrated, then Adam on the
+    /// log-weights and w (and the points with --point-lr). The epoch kept is the one with the
+    /// lowest held-out loss, which tracks the vectors fetched at a recall better than top-1 does.
+    func trainKernel(start: ModelFile?, index idx: PackedIndex, train: RouterExamples, held: RouterExamples, out: OutputFile,
+                     say: Reporter) throws {
+        let epochs = self.epochs ?? 5
+        var model: KernelRouter
+        if let start {
+            model = try KernelRouter(file: start)
+        } else {
+            let t = Stopwatch()
+            model = try KernelRouterTrainer.initial(for: idx, slots: points, seed: seed) { say.progress("clusters", done: $0, total: idx.clusterCount) }
+            say.clearProgress()
+            let used = model.logWeights.filter { $0 != KernelRouter.absent }.count
+            say.info("\(used) points in \(idx.clusterCount) clusters (up to \(points) each) by k-means in \(seconds(t.seconds))")
+            model.weight = KernelRouterTrainer.calibrate(model, on: train)
+            say.info("kernel calibrated: T = \(String(format: "%.4g", 1 / model.weight))")
+        }
+        var p = KernelTrainingParameters()
+        p.epochs = epochs; p.batch = batch; p.learningRate = learningRate ?? 0.01; p.pointLearningRate = pointLr
+        p.noise = noise ?? 0; p.seed = seed
+        let trainer = KernelRouterTrainer(model: model, parameters: p)
+        let spread = RouterTrainer.normalisation(train).scale.map { 1 / $0 }
+        let judge = held.count > 0 ? held : train
+        let first = KernelRouterTrainer.evaluate(model, judge)
+        var best = (epoch: 0, loss: first.loss, model: model)
+        let what = held.count > 0 ? "held-out" : "training"
+        say.info("epoch 0 (start): \(what) loss \(fmt4(first.loss)), top-1 \(fmt4(first.accuracy))")
+        for e in 1...max(1, epochs) where epochs > 0 {
+            let t = Stopwatch()
+            let r = trainer.epoch(train, spread: spread)
+            let secs = t.seconds
+            let v = KernelRouterTrainer.evaluate(trainer.model, judge)
+            say.progress("epoch", done: e, total: epochs)
+            say.info("epoch \(e)/\(epochs): loss \(fmt4(r.loss)), top-1 \(fmt4(r.accuracy)); \(what) loss \(fmt4(v.loss)), top-1 \(fmt4(v.accuracy)); T = \(String(format: "%.4g", 1 / trainer.model.weight)); \(seconds(secs)), \(Int(Double(train.count) / secs)) samples/s")
+            if held.count == 0 || v.loss < best.loss { best = (e, v.loss, trainer.model) }
+        }
+        say.clearProgress()
+        if best.epoch == 0 && epochs > 0 && held.count > 0 && !verbosity.quiet {
+            FileHandle.standardError.write("ann-train: warning: no epoch beat the starting point on held-out queries (loss \(fmt4(best.loss))); keeping the starting point\n".data(using: .utf8)!)
+        } else {
+            say.info("keeping epoch \(best.epoch) (\(what) loss \(fmt4(best.loss)))")
+        }
+        try best.model.write(to: out)
+        try out.commit()
     }
 }

@@ -22,19 +22,23 @@ public enum Duplication {
     /// Returns the assignment with the copies added (still sorted by vector, home first).
     /// Examples for which `skip` is true (the queries ann-train holds out) are never marked,
     /// so that validation stays blind to duplication.
-    public static func run(model: RouterModel, examples ex: RouterExamples, keys: [UInt32], assignment: Assignment,
+    public static func run(model: any ClusterRouter, examples ex: RouterExamples, keys: [UInt32], assignment: Assignment,
                            fraction: Double, ranking: Ranking, seed: UInt64, skip: (Int) -> Bool = { _ in false }) -> (Assignment, Report) {
         var report = Report()
         report.pairs = ex.count
         let k = model.clusterCount
         var marked = [(score: Float, query: Int, cluster: UInt32)]()
-        let a = RouterModel.Activations()
         let block = 1024
+        var logits = [Float](repeating: 0, count: block * k)
         var i0 = 0
         while i0 < ex.count {
             let b = min(block, ex.count - i0)
-            ex.queries.withUnsafeBufferPointer { model.forward($0.baseAddress! + i0 * ex.dim, n: b, into: a) }
-            a.logits.withUnsafeMutableBufferPointer { z in
+            ex.queries.withUnsafeBufferPointer { q in
+                logits.withUnsafeMutableBufferPointer { model.score(queries: q.baseAddress! + i0 * ex.dim, n: b, dim: ex.dim, into: $0.baseAddress!) }
+            }
+            // Scores are −logits.
+            for i in 0..<(b * k) { logits[i] = -logits[i] }
+            logits.withUnsafeMutableBufferPointer { z in
                 for r in 0..<b {
                     let row = z.baseAddress! + r * k
                     var best = 0

@@ -1,9 +1,16 @@
+import Glibc
+
 /// How many of the ranked clusters a query fetches.
 public enum ProbeSelection: Sendable, Equatable {
     /// The N best-ranked clusters.
     case nprobe(Int)
     /// Clusters in rank order until at least V vectors are fetched (always at least one).
     case budget(Int)
+    /// Every cluster whose probability of holding the nearest neighbour, per vector it holds,
+    /// is at least λ (always the best-ranked one): the fractional-knapsack rule for buying
+    /// recall with fetched vectors. Needs scores that are −log p up to a per-query constant,
+    /// as a router model's are.
+    case threshold(Float)
 
     /// The clusters to fetch, in rank order, given one query's scores (smaller = better).
     public func choose(scores: UnsafePointer<Float>, sizes: [Int]) -> [Int] {
@@ -48,6 +55,20 @@ public enum ProbeSelection: Sendable, Equatable {
                 if m == k { return order }
                 m = min(k, m * 4)
             }
+        case .threshold(let lambda):
+            // log p_c = −s_c − log Σ exp(−s): the scores' per-query constant cancels.
+            var best = 0
+            for c in 1..<k where scores[c] < scores[best] { best = c }
+            var sum = 0.0
+            for c in 0..<k { sum += Glibc.exp(Double(scores[best] - scores[c])) }
+            let logLambda = Glibc.log(Double(lambda))
+            let floor = Glibc.log(sum) - Double(scores[best])
+            var picked = [(Float, Int)]()
+            for c in 0..<k where c != best && sizes[c] > 0 {
+                if -Double(scores[c]) - floor - Glibc.log(Double(sizes[c])) >= logLambda { picked.append((scores[c], c)) }
+            }
+            picked.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+            return [best] + picked.map(\.1)
         }
     }
 }

@@ -119,60 +119,37 @@ public struct RouterModel: ClusterRouter {
 
     // MARK: - File
 
-    static let fixedSize = 32
-
     /// Writes the model: header, architecture, normalisation, weights, CRC-32C.
     public func write(to output: OutputFile) throws {
-        var body = [UInt8](repeating: 0, count: Self.fixedSize)
-        body.storeLE(fingerprint, at: 0)
-        body.storeLE(UInt32(hidden1), at: 8)
-        body.storeLE(UInt32(hidden2), at: 12)
-        body[16] = 1  // activation: ReLU
-        body.storeLE(centroidWeight.bitPattern, at: 20)
-        for array in [mean, scale, w1, b1, w2, b2, w3, b3] { array.withUnsafeBytes { body.append(contentsOf: $0) } }
-        let floats = (body.count - Self.fixedSize) / 4
-        try output.sink.write(StreamHeader(kind: .model, elementType: .float32, metric: metric, dim: dim, aux: UInt32(clusterCount), count: floats).encoded())
-        try output.sink.write(body)
-        try output.sink.write(value: Checksum.crc32c(body).littleEndian)
+        var fixed = [UInt8](repeating: 0, count: ModelFile.fixedSize)
+        fixed.storeLE(fingerprint, at: 0)
+        fixed.storeLE(UInt32(hidden1), at: 8)
+        fixed.storeLE(UInt32(hidden2), at: 12)
+        fixed[16] = 1  // activation: ReLU
+        fixed[17] = ModelFile.Architecture.mlp.rawValue
+        fixed.storeLE(centroidWeight.bitPattern, at: 20)
+        try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed,
+                            arrays: [mean, scale, w1, b1, w2, b2, w3, b3])
     }
 
-    /// Reads a model and binds it to `index`, refusing a model trained for another clustering.
+    /// Reads an MLP model and binds it to `index`, refusing a model trained for another clustering.
     public static func load(_ path: String, for index: PackedIndex) throws -> RouterModel {
-        let input = try InputFile.open(path, from: .native)
-        try input.expect(.model, foreign: [])
-        let h = input.header!
-        func bad(_ m: String) -> ANNError { .badData(source: path, message: m) }
-        guard let metric = h.metric, let floats = h.count else { throw bad("model header lacks its metric or size") }
-        var body = [UInt8](repeating: 0, count: fixedSize + floats * 4 + 4)
-        let n = try body.withUnsafeMutableBytes { try input.reader.read(into: $0) }
-        guard n == body.count else { throw bad("truncated model (\(n) of \(body.count) bytes after the header)") }
-        let stored: UInt32 = body.loadLE(at: body.count - 4)
-        body.removeLast(4)
-        guard Checksum.crc32c(body) == stored else { throw bad("checksum mismatch: the model is damaged") }
-        let d = h.dim, k = Int(h.aux)
-        let fp: UInt64 = body.loadLE(at: 0)
-        let h1 = Int(body.loadLE(at: 8) as UInt32), h2 = Int(body.loadLE(at: 12) as UInt32)
-        guard body[16] == 1 else { throw bad("unknown activation \(body[16])") }
-        let expected = 2 * d + h1 * d + h1 + h2 * h1 + h2 + k * h2 + k
-        guard expected == floats else { throw bad("weights do not match the architecture \(d)→\(h1)→\(h2)→\(k)") }
-        guard d == index.dim, k == index.clusterCount, metric == index.metric, fp == index.fingerprint else {
-            throw bad("the model was trained for another clustering (\(d)-d, \(k) clusters, \(metric.rawValue), fingerprint \(String(fp, radix: 16))) than \(index.path) (\(index.dim)-d, \(index.clusterCount) clusters, \(index.metric.rawValue), fingerprint \(String(index.fingerprint, radix: 16)))")
-        }
-        var offset = fixedSize
-        func take(_ count: Int) -> [Float] {
-            let v = body.withUnsafeBytes { b in (0..<count).map { Float(bitPattern: b.loadUnaligned(fromByteOffset: offset + 4 * $0, as: UInt32.self)) } }
-            offset += 4 * count
-            return v
-        }
-        var m = RouterModel(dim: d, clusterCount: k, hidden1: 1, hidden2: 1, metric: metric, centroids: index.centroids,
-                            fingerprint: fp, centroidWeight: Float(bitPattern: body.loadLE(at: 20)), mean: [], scale: [], seed: 0)
-        m.hidden1 = h1
-        m.hidden2 = h2
-        m.mean = take(d); m.scale = take(d)
-        m.w1 = take(h1 * d); m.b1 = take(h1)
-        m.w2 = take(h2 * h1); m.b2 = take(h2)
-        m.w3 = take(k * h2); m.b3 = take(k)
-        m.prepare()
-        return m
+        let file = try ModelFile(path: path, for: index)
+        guard file.architecture == .mlp else { throw file.bad("is a \(file.architecture) router, not an MLP") }
+        return try RouterModel(file: file)
+    }
+
+    public init(file: ModelFile) throws {
+        let d = file.dim, k = file.clusterCount
+        let h1 = file.uint32(at: 8), h2 = file.uint32(at: 12)
+        guard file.body[16] == 1 else { throw file.bad("unknown activation \(file.body[16])") }
+        let counts = [d, d, h1 * d, h1, h2 * h1, h2, k * h2, k]
+        guard counts.reduce(0, +) == file.floatCount else { throw file.bad("weights do not match the architecture \(d)→\(h1)→\(h2)→\(k)") }
+        self.init(dim: d, clusterCount: k, hidden1: 1, hidden2: 1, metric: file.metric, centroids: file.centroids,
+                  fingerprint: file.fingerprint, centroidWeight: file.float(at: 20), mean: [], scale: [], seed: 0)
+        hidden1 = h1
+        hidden2 = h2
+        let a = file.arrays(counts)
+        mean = a[0]; scale = a[1]; w1 = a[2]; b1 = a[3]; w2 = a[4]; b2 = a[5]; w3 = a[6]; b3 = a[7]
     }
 }

@@ -46,6 +46,40 @@ public struct RouterExamples: Sendable {
         return i % every == every - 1
     }
 
+    /// Copies the given examples' queries into `batch` (row-major), adds Gaussian noise of
+    /// `noise` × `spread[j]` per dimension, and returns their positives. One seed per batch
+    /// and one stream per row, so the noise does not depend on the threads.
+    public func gather(_ rows: ArraySlice<Int>, into batch: inout [Float], noise: Float, spread: [Float],
+                       rng: inout RandomGenerator) -> [[UInt32]] {
+        let d = dim, b = rows.count
+        var pos = [[UInt32]]()
+        pos.reserveCapacity(b)
+        let batchSeed = noise > 0 ? rng.next() : 0
+        batch.withUnsafeMutableBufferPointer { bp in
+            queries.withUnsafeBufferPointer { qp in
+                for (r, i) in rows.enumerated() {
+                    (bp.baseAddress! + r * d).update(from: qp.baseAddress! + i * d, count: d)
+                    pos.append(positives[i])
+                }
+            }
+            guard noise > 0 else { return }
+            let bpp = bp.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: 8) { t in
+                for r in (b * t / 8)..<(b * (t + 1) / 8) {
+                    var g = RandomGenerator(seed: batchSeed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
+                    var j = 0
+                    while j < d {
+                        let (z0, z1) = g.gaussianPair()
+                        bpp[r * d + j] += noise * spread[j] * z0
+                        if j + 1 < d { bpp[r * d + j + 1] += noise * spread[j + 1] * z1 }
+                        j += 2
+                    }
+                }
+            }
+        }
+        return pos
+    }
+
     /// Splits off the held-out examples (deterministically) for validation.
     public func split(validation fraction: Double) -> (train: RouterExamples, validation: RouterExamples) {
         guard fraction > 0 else { return (self, RouterExamples(dim: dim, queries: [], positives: [])) }
@@ -98,9 +132,7 @@ public final class RouterTrainer {
     public private(set) var model: RouterModel
     private let p: RouterTrainingParameters
     private var rng: RandomGenerator
-    private var m: [[Float]]
-    private var v: [[Float]]
-    private var step = 0
+    private var adam: Adam
     private let acts = RouterModel.Activations()
     /// Gradients, reused by every step (sgemm overwrites them with beta = 0).
     private var g1: [Float], g2: [Float], g3: [Float], gb1: [Float], gb2: [Float], gb3: [Float]
@@ -111,8 +143,7 @@ public final class RouterTrainer {
         p = parameters
         rng = RandomGenerator(seed: parameters.seed)
         let sizes = [model.w1.count, model.b1.count, model.w2.count, model.b2.count, model.w3.count, model.b3.count]
-        m = sizes.map { [Float](repeating: 0, count: $0) }
-        v = sizes.map { [Float](repeating: 0, count: $0) }
+        adam = Adam(sizes: sizes)
         g1 = [Float](repeating: 0, count: sizes[0]); gb1 = [Float](repeating: 0, count: sizes[1])
         g2 = [Float](repeating: 0, count: sizes[2]); gb2 = [Float](repeating: 0, count: sizes[3])
         g3 = [Float](repeating: 0, count: sizes[4]); gb3 = [Float](repeating: 0, count: sizes[5])
@@ -209,33 +240,7 @@ public final class RouterTrainer {
         var i0 = 0
         while i0 < n {
             let b = min(bs, n - i0)
-            var pos = [[UInt32]]()
-            pos.reserveCapacity(b)
-            batch.withUnsafeMutableBufferPointer { bp in
-                ex.queries.withUnsafeBufferPointer { qp in
-                    for r in 0..<b {
-                        (bp.baseAddress! + r * d).update(from: qp.baseAddress! + order[i0 + r] * d, count: d)
-                        pos.append(ex.positives[order[i0 + r]])
-                    }
-                }
-                if p.noise > 0 {
-                    // One seed per batch, one stream per row: the noise does not depend on threads.
-                    let batchSeed = rng.next()
-                    let bpp = bp.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: 8) { t in
-                        for r in (b * t / 8)..<(b * (t + 1) / 8) {
-                            var g = RandomGenerator(seed: batchSeed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
-                            var j = 0
-                            while j < d {
-                                let (z0, z1) = g.gaussianPair()
-                                bpp[r * d + j] += p.noise * spread[j] * z0
-                                if j + 1 < d { bpp[r * d + j + 1] += p.noise * spread[j + 1] * z1 }
-                                j += 2
-                            }
-                        }
-                    }
-                }
-            }
+            let pos = ex.gather(order[i0..<(i0 + b)], into: &batch, noise: p.noise, spread: spread, rng: &rng)
             let r = step(batch, n: b, positives: pos[...])
             loss += r.loss
             hits += r.hits
@@ -292,38 +297,15 @@ public final class RouterTrainer {
                 }
             }
         }
-        step += 1
-        adam(&model.w1, g1, 0, decay: true); adam(&model.b1, gb1, 1, decay: false)
-        adam(&model.w2, g2, 2, decay: true); adam(&model.b2, gb2, 3, decay: false)
-        adam(&model.w3, g3, 4, decay: true); adam(&model.b3, gb3, 5, decay: false)
+        adam.advance()
+        let lr = p.learningRate, wd = p.weightDecay
+        adam.update(&model.w1, gradient: g1, slot: 0, learningRate: lr, weightDecay: wd)
+        adam.update(&model.b1, gradient: gb1, slot: 1, learningRate: lr)
+        adam.update(&model.w2, gradient: g2, slot: 2, learningRate: lr, weightDecay: wd)
+        adam.update(&model.b2, gradient: gb2, slot: 3, learningRate: lr)
+        adam.update(&model.w3, gradient: g3, slot: 4, learningRate: lr, weightDecay: wd)
+        adam.update(&model.b3, gradient: gb3, slot: 5, learningRate: lr)
         return r
-    }
-
-    private func adam(_ w: inout [Float], _ g: [Float], _ slot: Int, decay: Bool) {
-        let b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-8
-        let c1 = 1 - Float(Glibc.pow(0.9, Double(step))), c2 = 1 - Float(Glibc.pow(0.999, Double(step)))
-        let lr = p.learningRate / c1, wd = decay ? p.weightDecay * p.learningRate : 0
-        let invC2 = 1 / c2
-        m[slot].withUnsafeMutableBufferPointer { mp in
-            v[slot].withUnsafeMutableBufferPointer { vp in
-                w.withUnsafeMutableBufferPointer { wp in
-                    g.withUnsafeBufferPointer { gp in
-                        let mm = mp.baseAddress!, vv = vp.baseAddress!, ww = wp.baseAddress!, gg = gp.baseAddress!
-                        let n = wp.count, parts = n >= 1 << 16 ? 8 : 1
-                        DispatchQueue.concurrentPerform(iterations: parts) { t in
-                            for i in (n * t / parts)..<(n * (t + 1) / parts) {
-                                let gi = gg[i]
-                                let mi = b1 * mm[i] + (1 - b1) * gi
-                                let vi = b2 * vv[i] + (1 - b2) * gi * gi
-                                mm[i] = mi
-                                vv[i] = vi
-                                ww[i] -= lr * mi / ((vi * invC2).squareRoot() + eps) + wd * ww[i]
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /// out[j] = Σ_i x[i][j].

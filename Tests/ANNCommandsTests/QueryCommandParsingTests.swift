@@ -13,6 +13,8 @@ import Testing
         ["q.fvecs", "--index", "i.anni", "--output", "r.ibin", "--nprobe", "100000"],
         ["--index", "i.anni", "--prune", "0.1", "--nprobe", "8", "q.fvecs"],
         ["--index", "i.anni", "--prune", "0", "--budget", "1000", "--size-weight", "0.5", "q.fvecs"],
+        ["--index", "i.anni", "--model", "m.annm", "--threshold", "1e-5", "q.fvecs"],
+        ["--index", "i.anni", "--model", "m.annm", "--threshold", "1", "q.fvecs"],
     ])
     func accepts(_ arguments: [String]) {
         expectAccepted(QueryCommand.self, arguments)
@@ -21,7 +23,12 @@ import Testing
     @Test(arguments: [
         (["q.fvecs"], ["--index"]),
         (["--index", "i.anni", "--nprobe", "0", "q.fvecs"], ["--nprobe must be at least 1"]),
-        (["--index", "i.anni", "--nprobe", "4", "--budget", "100", "q.fvecs"], ["--nprobe and --budget exclude each other"]),
+        (["--index", "i.anni", "--nprobe", "4", "--budget", "100", "q.fvecs"], ["--nprobe, --budget and --threshold exclude each other"]),
+        (["--index", "i.anni", "--model", "m.annm", "--threshold", "1e-5", "--budget", "100", "q.fvecs"], ["exclude each other"]),
+        (["--index", "i.anni", "--threshold", "1e-5", "q.fvecs"], ["--threshold needs --model", "ann-train --epochs 0"]),
+        (["--index", "i.anni", "--model", "m.annm", "--threshold", "0", "q.fvecs"], ["--threshold must be in (0, 1]"]),
+        (["--index", "i.anni", "--model", "m.annm", "--threshold", "2", "q.fvecs"], ["--threshold must be in (0, 1]"]),
+        (["--index", "i.anni", "--model", "m.annm", "--threshold", "1e-5", "--size-weight", "1", "q.fvecs"], ["--threshold and --size-weight"]),
         (["--index", "i.anni", "--budget", "0", "q.fvecs"], ["--budget must be at least 1"]),
         (["--index", "i.anni", "--nprobe", "four", "q.fvecs"], ["four", "--nprobe"]),
         (["--index", "i.anni", "-k", "0", "q.fvecs"], ["-k must be at least 1"]),

@@ -11,6 +11,8 @@ import Testing
         required + ["--init", "m0.annm", "--epochs", "0", "--seed", "7", "--hidden", "8", "--router", "mlp", "--lr", "0.01", "--batch", "1",
                     "--noise", "0", "--weight-decay", "0", "--validation", "0", "--from", "u8bin", "-v", "-"],
         required + ["--router", "residual", "--validation", "0.49", "-q", "train.bvecs.zst"],
+        required + ["--router", "kernel", "--points", "32", "--point-lr", "0.01", "--epochs", "3", "train.bvecs"],
+        required + ["--router", "kernel", "--points", "1", "--point-lr", "0"],
         ["train.fvecs", "--output", "m", "--index", "i.anni", "--assignments", "a.anna", "--gt", "gt.ivecs"],
     ])
     func accepts(_ arguments: [String]) {
@@ -28,7 +30,10 @@ import Testing
         (required + ["--hidden", "0"], ["--hidden must be at least 1"]),
         (required + ["--batch", "0"], ["--batch must be at least 1"]),
         (required + ["--lr", "0"], ["--lr must be positive"]),
-        (required + ["--noise", "nan"], ["--noise and --weight-decay must not be negative"]),
+        (required + ["--noise", "nan"], ["--noise must not be negative"]),
+        (required + ["--weight-decay=-1"], ["--weight-decay must not be negative"]),
+        (required + ["--points", "0"], ["--points must be between 1 and 4096"]),
+        (required + ["--point-lr=-0.1"], ["--point-lr must not be negative"]),
         (required + ["--router", "deep"], ["deep", "--router"]),
         (required + ["--seed", "x"], ["x", "--seed"]),
         (required + ["-q", "-v"], ["--quiet and --verbose"]),
@@ -42,6 +47,6 @@ import Testing
         expectCleanExits(TrainCommand.self)
         #expect(TrainCommand.configuration.commandName == "ann-train")
         #expect(TrainCommand.helpMessage().contains("--validation"))
-        #expect(RouterKind.allCases.map(\.rawValue) == ["residual", "mlp"])
+        #expect(RouterKind.allCases.map(\.rawValue) == ["residual", "mlp", "kernel"])
     }
 }

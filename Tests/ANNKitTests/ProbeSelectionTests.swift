@@ -40,7 +40,30 @@ import Testing
         #expect(choose(.nprobe(2), [0, 1, 2, 3], [0, 0, 7, 7]) == [0, 1])
     }
 
-    /// Many clusters, so that the budget must look past the first 64 ranked: against a full sort.
+    /// Scores are −log p + const: p ∝ exp(−score). A cluster is fetched when p/size ≥ λ, the best always.
+    @Test func thresholdFetchesClustersWorthTheirSize() {
+        let scores: [Float] = [0, 1, 2, 0.5]
+        let sizes = [100, 10, 10, 1000]
+        let z = scores.map { Glibc.exp(-Double($0)) }.reduce(0, +)
+        let perVector = zip(scores, sizes).map { Glibc.exp(-Double($0)) / z / Double($1) }
+        // Sorted by p/size: cluster 1 (0.0211), 2 (0.0078), 0 (0.0057), 3 (0.00035).
+        func at(_ x: Double) -> Float { Float(x) }
+        #expect(choose(.threshold(1), scores, sizes) == [0])
+        #expect(choose(.threshold(at(perVector[1] * 0.999)), scores, sizes) == [0, 1])
+        #expect(choose(.threshold(at(perVector[2] * 0.999)), scores, sizes) == [0, 1, 2])
+        #expect(choose(.threshold(at(perVector[3] * 1.001)), scores, sizes) == [0, 1, 2])
+        // Everything, in rank order (by score, not by p/size).
+        #expect(choose(.threshold(at(perVector[3] * 0.999)), scores, sizes) == [0, 3, 1, 2])
+        // A per-query constant in the scores changes nothing.
+        #expect(choose(.threshold(at(perVector[2] * 0.999)), scores.map { $0 + 1000 }, sizes) == [0, 1, 2])
+    }
+
+    @Test func thresholdSkipsEmptyClustersButKeepsTheBest() {
+        #expect(choose(.threshold(1e-9), [0, 1, 2], [0, 5, 0]) == [0, 1])
+        #expect(choose(.threshold(1e-9), [3, 1, 2], [0, 5, 0]) == [1])
+    }
+
+
     @Test func manyClustersAgainstAFullSort() {
         var rng = RandomGenerator(seed: 3)
         let k = 700

@@ -125,4 +125,56 @@ import Testing
                                                    "--gt", p.trainTruth, "-o", s.output("m1.annm"), p.train]))
         #expect(try RouterModel.load(s.output("m1.annm"), for: idx).hidden1 == 64)
     }
+
+    /// The kernel router end to end: trained, fetched by --threshold (fewer vectors for a
+    /// stricter threshold, every cluster below the smallest p/size), swept, duplicated with,
+    /// and continued from; --router must agree with --init's kind.
+    @Test func kernelRouterWithThreshold() throws {
+        let s = try Scratch()
+        let p = try Self.prepare(s)
+        let train = ["--router", "kernel", "--points", "8", "--epochs", "2", "--index", p.index.index, "--assignments", p.index.assignments,
+                     "--gt", p.trainTruth]
+        Self.expectTrained(try s.run("ann-train", train + ["-o", s.output("k.annm"), p.train]))
+        let idx = try PackedIndex(path: p.index.index)
+        let model = try #require(try ModelFile(path: s.output("k.annm"), for: idx).router() as? KernelRouter)
+        #expect(model.slots == 8 && model.clusterCount == 16 && model.weight > 0)
+        // Same seed, same bytes.
+        Self.expectTrained(try s.run("ann-train", train + ["-o", s.output("k2.annm"), p.train]))
+        #expect(try readBytes(s.output("k.annm")) == readBytes(s.output("k2.annm")))
+
+        let truth = try NeighborList.load(try s.groundTruth(p.index.queries, k: 10))
+        func query(_ threshold: String, _ name: String) throws -> ((at1: Double, at10: Double), [Int]) {
+            expectSuccess(try s.run("ann-query", ["--index", p.index.index, "--model", "out/k.annm", "--threshold", threshold,
+                                                  "--stats", s.output("\(name).tsv"), "-o", s.output("\(name).annn"), p.index.queries]))
+            return (recount(try NeighborList.load(s.output("\(name).annn")), truth), try StatsFile(s.output("\(name).tsv")).column("vectors"))
+        }
+        let (strict, strictVectors) = try query("1", "strict")
+        #expect(try StatsFile(s.output("strict.tsv")).column("clusters").allSatisfy { $0 == 1 })
+        let (loose, looseVectors) = try query("1e-5", "loose")
+        #expect(looseVectors.reduce(0, +) > strictVectors.reduce(0, +))
+        #expect(loose.at1 > strict.at1 && loose.at1 > 0.9, "\(strict.at1) -> \(loose.at1)")
+        let (_, allVectors) = try query("1e-30", "all")
+        #expect(allVectors.allSatisfy { $0 == 10_000 })
+        #expect(try NeighborList.load(s.output("all.annn")).ids == truth.ids)
+
+        expectSuccess(try s.run("ann-eval", ["sweep", "-q", "--index", p.index.index, "--model", "out/k.annm", "--gt", s.path("gt.annn"),
+                                             "--threshold", "1e-3,1e-4", "-o", s.output("c.tsv"), p.index.queries]))
+        let curve = try RecallCurve.parse(String(decoding: try readBytes(s.output("c.tsv")), as: UTF8.self), source: "c.tsv")
+        #expect(curve.points.map(\.setting) == ["threshold=0.001", "threshold=0.0001"])
+
+        expectSuccess(try s.run("ann-dup", ["--model", "out/k.annm", "--index", p.index.index, "--gt", p.trainTruth,
+                                            "--assignments", p.index.assignments, "-o", s.output("a2.ivecs"), p.train]))
+        #expect(try Assignment.load(s.output("a2.ivecs"), clusterCount: 16).pairCount > 10_000)
+        Self.expectTrained(try s.run("ann-train", ["--init", "out/k.annm", "--epochs", "1", "--index", p.index.index,
+                                                   "--assignments", p.index.assignments, "--gt", p.trainTruth, "-o", s.output("k3.annm"), p.train]))
+        #expect(try ModelFile(path: s.output("k3.annm"), for: idx).architecture == .kernel)
+        // Refusals leave nothing in out/: the model moves next to the inputs first.
+        try FileManager.default.moveItem(atPath: s.output("k.annm"), toPath: s.path("k.annm"))
+        for f in try s.outputs() { try FileManager.default.removeItem(atPath: s.output(f)) }
+        try expectFailure(try s.run("ann-train", ["--init", "k.annm", "--router", "mlp", "--index", p.index.index,
+                                                  "--assignments", p.index.assignments, "--gt", p.trainTruth, "-o", s.output("k4.annm"), p.train]),
+                          tool: "ann-train", status: 64, mentioning: ["--router mlp", "kernel"], scratch: s)
+        try expectFailure(try s.run("ann-query", ["--index", p.index.index, "--threshold", "1e-4", "-o", s.output("r.annn"), p.index.queries]),
+                          tool: "ann-query", status: 64, mentioning: ["--threshold needs --model"], scratch: s)
+    }
 }

@@ -1,0 +1,131 @@
+import ANNKit
+import Foundation
+import Testing
+
+/// The kernel router: one point per cluster at its centroid is centroid routing, the file
+/// round trip keeps every weight, the initial points summarise each cluster, the analytic
+/// gradients match finite differences, and training lowers the held-out loss reproducibly.
+@Suite struct KernelRouterTests {
+    func withIndex<T>(_ body: (PackedIndex, String) throws -> T) throws -> T {
+        let f = try RouterProblem.get().index
+        return try withTemporaryDirectory { dir in
+            try f.pack(to: "\(dir)/i.anni")
+            return try body(try PackedIndex(path: "\(dir)/i.anni"), dir)
+        }
+    }
+
+    /// Training and held-out halves of the problem's queries.
+    func halves() throws -> (RouterExamples, RouterExamples) {
+        try RouterProblem.get().examples.split(validation: 0.5)
+    }
+
+    @Test func onePointAtEachCentroidIsCentroidRouting() throws {
+        let problem = try RouterProblem.get()
+        let f = problem.index
+        let kernel = KernelRouter(dim: f.dim, clusterCount: f.k, slots: 1, metric: .l2, fingerprint: 0, weight: 1e-4,
+                                  points: f.centroids, logWeights: [Float](repeating: 0, count: f.k))
+        let centroid = CentroidRouter(centroids: f.centroids, dim: f.dim, metric: .l2)
+        let q = Array(try SampleData.siftQueries().values.prefix(50 * f.dim))
+        #expect(rankings(routerScores(kernel, q, dim: f.dim), clusters: f.k) == rankings(routerScores(centroid, q, dim: f.dim), clusters: f.k))
+    }
+
+    @Test func initialPointsSummariseEachCluster() throws {
+        try withIndex { idx, _ in
+            let f = try RouterProblem.get().index
+            let m = 8
+            let r = try KernelRouterTrainer.initial(for: idx, slots: m, seed: 3)
+            #expect(r.slots == m && r.clusterCount == f.k && r.points.count == f.k * m * f.dim)
+            for (c, members) in f.members.enumerated() {
+                let weights = r.logWeights[(c * m)..<((c + 1) * m)].filter { $0 != KernelRouter.absent }
+                // exp(a) counts the vectors each point took: together, the cluster.
+                let total = weights.map { Foundation.exp(Double($0)) }.reduce(0, +)
+                #expect(abs(total - Double(members.count)) < 1e-3 * Double(members.count), "cluster \(c)")
+                #expect(weights.count >= 1 && weights.count <= min(m, members.count))
+            }
+            // Reproducible for a seed.
+            let again = try KernelRouterTrainer.initial(for: idx, slots: m, seed: 3)
+            #expect(again.points == r.points && again.logWeights == r.logWeights)
+        }
+    }
+
+    @Test func writeLoadRoundTrip() throws {
+        try withIndex { idx, dir in
+            var r = try KernelRouterTrainer.initial(for: idx, slots: 4, seed: 1)
+            r.weight = 3e-4
+            let out = try OutputFile(path: "\(dir)/k.annm")
+            try r.write(to: out)
+            try out.commit()
+            let bytes = try readBytes("\(dir)/k.annm")
+            let floats = 16 * 4 * 129
+            #expect(Array(bytes.prefix(32)) == Encode.header(magic: "ANNM", type: 1, metric: 1, dim: 128, aux: 16, count: UInt64(floats)))
+            #expect(bytes.count == 32 + 32 + 4 * floats + 4 && bytes[32 + 17] == 1)
+            let file = try ModelFile(path: "\(dir)/k.annm", for: idx)
+            #expect(file.architecture == .kernel)
+            let back = try #require(try file.router() as? KernelRouter)
+            #expect(back.slots == 4 && back.weight == r.weight && back.points == r.points && back.logWeights == r.logWeights)
+            let q = Array(try SampleData.siftQueries().values.prefix(20 * 128))
+            #expect(routerScores(back, q, dim: 128) == routerScores(r, q, dim: 128))
+            #expect(throws: ANNError.self) { try RouterModel.load("\(dir)/k.annm", for: idx) }
+            // One flipped byte in the points: refused.
+            var damaged = bytes
+            damaged[32 + 32 + 400] ^= 1
+            try Data(damaged).write(to: URL(fileURLWithPath: "\(dir)/bad.annm"))
+            #expect(throws: ANNError.self) { try ModelFile(path: "\(dir)/bad.annm", for: idx) }
+        }
+    }
+
+    @Test func gradientsMatchFiniteDifferences() throws {
+        try withIndex { idx, _ in
+            let (train, _) = try halves()
+            var model = try KernelRouterTrainer.initial(for: idx, slots: 4, seed: 1)
+            model.weight = KernelRouterTrainer.calibrate(model, on: train)
+            let n = 200
+            let ex = RouterExamples(dim: 128, queries: Array(train.queries.prefix(n * 128)), positives: Array(train.positives.prefix(n)))
+            let trainer = KernelRouterTrainer(model: model, parameters: KernelTrainingParameters())
+            _ = trainer.gradients(ex.queries, n: n, positives: ex.positives[...])
+            let g = trainer.lastGradients
+            func loss(_ m: KernelRouter) -> Double { KernelRouterTrainer.evaluate(m, ex).loss }
+            // Central differences on the largest log-weight gradients, log w and a point coordinate.
+            let slots = g.logWeights.indices.sorted { abs(g.logWeights[$0]) > abs(g.logWeights[$1]) }.prefix(3)
+            for i in slots {
+                var up = model, down = model
+                up.logWeights[i] += 0.05; down.logWeights[i] -= 0.05
+                let numeric = (loss(up) - loss(down)) / 0.1
+                #expect(abs(numeric - Double(g.logWeights[i])) < 0.05 * abs(numeric) + 1e-4, "a[\(i)]: \(numeric) vs \(g.logWeights[i])")
+            }
+            var up = model, down = model
+            up.weight *= Float(Foundation.exp(0.02)); down.weight *= Float(Foundation.exp(-0.02))
+            let numericW = (loss(up) - loss(down)) / 0.04
+            #expect(abs(numericW - Double(g.logWeight)) < 0.05 * abs(numericW) + 1e-4, "log w: \(numericW) vs \(g.logWeight)")
+            let j = g.points.indices.max { abs(g.points[$0]) < abs(g.points[$1]) }!
+            up = model; down = model
+            up.points[j] += 0.5; down.points[j] -= 0.5
+            let numericP = (loss(up) - loss(down)) / 1.0
+            #expect(abs(numericP - Double(g.points[j])) < 0.05 * abs(numericP) + 1e-4, "s[\(j)]: \(numericP) vs \(g.points[j])")
+        }
+    }
+
+    @Test func trainingLowersHeldOutLossReproducibly() throws {
+        try withIndex { idx, _ in
+            let (train, held) = try halves()
+            var start = try KernelRouterTrainer.initial(for: idx, slots: 4, seed: 1)
+            start.weight = KernelRouterTrainer.calibrate(start, on: train)
+            let before = KernelRouterTrainer.evaluate(start, held)
+            func trained(seed: UInt64) -> KernelRouter {
+                var p = KernelTrainingParameters()
+                p.batch = 128
+                p.seed = seed
+                p.pointLearningRate = 0.01
+                let t = KernelRouterTrainer(model: start, parameters: p)
+                for _ in 0..<3 { _ = t.epoch(train, spread: [Float](repeating: 1, count: 128)) }
+                return t.model
+            }
+            let a = trained(seed: 5)
+            let after = KernelRouterTrainer.evaluate(a, held)
+            #expect(after.loss < before.loss, "\(before.loss) -> \(after.loss)")
+            let b = trained(seed: 5)
+            #expect(a.logWeights == b.logWeights && a.points == b.points && a.weight == b.weight)
+            #expect(trained(seed: 6).logWeights != a.logWeights)
+        }
+    }
+}
