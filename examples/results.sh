@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# results.sh OUT DATASET TRAIN_NAME COMMAND EPOCHS ROUNDS K PLOT EPSILON PRUNE: the results table of
+# results.sh OUT DATASET TRAIN_NAME COMMAND EPOCHS ROUNDS K PLOT EPSILON PRUNE POINTS KEPOCHS: the results table of
 # `make paper`, in Markdown on stdout, from the sweep files, times.tsv and the index files in OUT.
 # Also writes OUT/results.tsv (one line per method) for scripts and tests.
 set -euo pipefail
-out=$1 dataset=$2 train=$3 command=$4 epochs=$5 rounds=$6 k=$7 plot=$8 epsilon=$9 prune=${10}
+out=$1 dataset=$2 train=$3 command=$4 epochs=$5 rounds=$6 k=$7 plot=$8 epsilon=$9 prune=${10} kpoints=${11} kepochs=${12}
 
 # at FILE R: mean vectors and bytes per query where recall@1 first reaches R, interpolated
 # linearly between the sweep points around it (as ann-eval sweep does); "<" marks a curve
@@ -46,14 +46,19 @@ labels=("centroid routing" "SPANN-style replication" "SPANN-style replication, q
 indexes=("$out/index.anni" "$out/spann.anni" "$out/spann.anni")
 spann_build=$(secs centroids.fvecs spann.ivecs spann.anni)
 builds=("$(secs centroids.fvecs index.anni)" "$spann_build" "$spann_build")
-steps="centroids.fvecs index.anni train-gt.annn model.r0.annm"
-for ((r = 0; r <= rounds; r++)); do
-  [ "$r" -gt 0 ] && steps="$steps assign.r$r.ivecs index.r$r.anni model.r$r.annm"
-  methods+=("r$r")
-  labels+=("learned router, $( [ "$r" = 0 ] && echo "no duplication" || echo "after $r duplication round$( [ "$r" -gt 1 ] && echo s)")")
-  indexes+=("$out/index.r$r.anni")
-  # shellcheck disable=SC2086
-  builds+=("$(secs $steps)")
+routers=()
+for s in r k; do
+  name=$( [ "$s" = r ] && echo "MLP router (residual), by budget" || echo "kernel router, by threshold")
+  steps="centroids.fvecs index.anni train-gt.annn model.${s}0.annm"
+  for ((r = 0; r <= rounds; r++)); do
+    [ "$r" -gt 0 ] && steps="$steps assign.$s$r.ivecs index.$s$r.anni model.$s$r.annm"
+    methods+=("$s$r")
+    routers+=("$s$r")
+    labels+=("$name, $( [ "$r" = 0 ] && echo "no duplication" || echo "after $r duplication round$( [ "$r" -gt 1 ] && echo s)")")
+    indexes+=("$out/index.$s$r.anni")
+    # shellcheck disable=SC2086
+    builds+=("$(secs $steps)")
+  done
 done
 
 declare -A v80 v90 v95 b90 m90
@@ -72,21 +77,22 @@ mv "$out/results.tsv.tmp" "$out/results.tsv"
 ratio() { echo "$1 / $2" | bc -l; }
 pct() { printf '%+.0f%%' "$(echo "($1 / $2 - 1) * 100" | bc -l)"; }
 best=r0
-for ((r = 1; r <= rounds; r++)); do
-  if (( $(echo "${v90[r$r]} < ${v90[$best]}" | bc -l) )); then best=r$r; fi
+for m in "${routers[@]}"; do
+  if (( $(echo "${v90[$m]} < ${v90[$best]}" | bc -l) )); then best=$m; fi
 done
 # Against the better of the two SPANN-style variants.
 c=${v90[centroid]} s=${v90[spann]} sname="SPANN-style replication"
 if (( $(echo "${v90[spann-pruned]} < $s" | bc -l) )); then s=${v90[spann-pruned]} sname="SPANN-style replication with query pruning"; fi
 b=${v90[$best]}
+label_of() { local i; for i in "${!methods[@]}"; do [ "${methods[$i]}" = "$1" ] && echo "${labels[$i]}"; done; }
 
 # The first line says whether the router wins, and why not when it does not.
 if (( $(echo "$b >= $c" | bc -l) )); then
-  echo "**The learned router does not beat centroid routing here**: at recall@1 0.90 its best round fetches $(fmtv = "$b") vectors per query against $(fmtv = "$c") ($(pct "$b" "$c")). A router can only learn the distribution its training queries show it, and these ($train) differ from the test queries; see docs/router.md."
+  echo "**The learned router does not beat centroid routing here**: at recall@1 0.90 its best (the $(label_of "$best")) fetches $(fmtv = "$b") vectors per query against $(fmtv = "$c") ($(pct "$b" "$c")). A router can only learn the distribution its training queries show it, and these ($train) differ from the test queries; see docs/router.md."
 elif (( $(echo "$b >= $s" | bc -l) )); then
-  echo "**The learned router beats centroid routing ($(pct "$b" "$c") vectors at recall@1 0.90) but not $sname ($(pct "$b" "$s"))**, and is far from the paper's −58%: a router gains only as far as its training queries resemble the test queries (docs/router.md), while replication and pruning fix the boundary cases of every query alike."
+  echo "**The learned router (best: the $(label_of "$best")) beats centroid routing ($(pct "$b" "$c") vectors at recall@1 0.90) but not $sname ($(pct "$b" "$s"))**, and is far from the paper's −58%: a router gains only as far as its training queries resemble the test queries (docs/router.md), while replication and pruning fix the boundary cases of every query alike."
 else
-  echo "**The learned router fetches the fewest vectors at recall@1 0.90: $(pct "$b" "$c") against centroid routing and $(pct "$b" "$s") against $sname** (the paper: −58% and −80%)."
+  echo "**The learned router (best: the $(label_of "$best")) fetches the fewest vectors at recall@1 0.90: $(pct "$b" "$c") against centroid routing and $(pct "$b" "$s") against $sname** (the paper: −58% and −80%)."
 fi
 cat <<EOF
 
@@ -95,11 +101,13 @@ cat <<EOF
 Data: $dataset, K = $k clusters from one \`ann-kmeans\` run (20 iterations, seed 1), shared by
 every method. Recall@1 is measured on the test queries only, a tie at the first neighbour
 counting as a hit; a query fetches whole clusters in rank order until its vector budget is
-spent (\`--budget\`), and the figures are the mean vectors (and bytes, compressed, as read from
+spent (\`--budget\`; the kernel router: every cluster whose probability per vector clears a
+threshold, \`--threshold\`), and the figures are the mean vectors (and bytes, compressed, as read from
 storage) fetched per query where recall@1 first reaches each level, interpolated between the
 two budgets around it. Every replica and duplicate fetched counts. Router training queries:
-$train; $epochs epochs per round, $rounds duplication rounds (\`ann-dup --fraction 0.2\`),
-clusters ranked by router probability per vector fetched (\`--size-weight 1\`).
+$train; $rounds duplication rounds (\`ann-dup --fraction 0.2\`). MLP router: $epochs epochs per
+round, clusters ranked by probability per vector fetched (\`--size-weight 1\`). Kernel router:
+$kpoints points per cluster, $kepochs epochs per round (\`ann-train --router kernel\`).
 
 | method | vectors @ 0.80 | vectors @ 0.90 | vectors @ 0.95 | KB read @ 0.90 | vs centroid @ 0.90 | vs best SPANN-style @ 0.90 | index size | build time |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
@@ -118,8 +126,8 @@ cn=$(at "$out/paper.centroid-nprobe.tsv" 0.90) sn=$(at "$out/paper.spann-nprobe.
 cat <<EOF
 
 The paper (SIFT1M, its own router and SPANN): the router fetches 58% fewer vectors than
-k-means with centroid routing and 80% fewer than SPANN at recall@1 0.90. Here the best round
-is $(pct "$b" "$c") against centroid routing ($(printf '%.2f' "$(ratio "$b" "$c")")×) and $(pct "$b" "$s") against
+k-means with centroid routing and 80% fewer than SPANN at recall@1 0.90. Here the best router
+($(label_of "$best")) is $(pct "$b" "$c") against centroid routing ($(printf '%.2f' "$(ratio "$b" "$c")")×) and $(pct "$b" "$s") against
 $sname ($(printf '%.2f' "$(ratio "$b" "$s")")×). SPANN-style replication here: each base vector in
 up to 8 clusters within (1+$epsilon)× the distance of its nearest centroid, SPANN's RNG rule
 skipping redundant ones (\`ann-kmeans --replicate --epsilon $epsilon\`); query pruning drops a

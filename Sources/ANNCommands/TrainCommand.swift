@@ -18,13 +18,13 @@ public struct TrainCommand: ParsableCommand {
             Reads training queries (QUERIES, or stdin), their exact neighbours (--gt, from \
             ann-groundtruth) and the assignment, and trains a router for the clustering of \
             --index by softmax cross-entropy over every cluster holding the neighbour (Adam). \
-            residual (the default): a 3-layer MLP (ReLU, Gaussian noise on the queries) whose \
-            scores add to −‖q − c‖²/T, T calibrated and the last layer starting at zero, so \
-            training starts from centroid routing. mlp: the paper's plain network. kernel: \
-            --points weighted points inside each cluster (k-means over its vectors), cluster \
-            score log Σ exp(−‖q − s‖²/T + a); its calibrated probabilities suit ann-query \
-            --threshold. A held-out --validation share of the queries picks the epoch kept; if \
-            no epoch beats the starting point, the starting point is kept and a warning says so.
+            kernel (the default): --points weighted points inside each cluster (k-means over \
+            its vectors, then learnt), cluster score log Σ exp(−‖q − s‖²/T + a); its calibrated \
+            probabilities suit ann-query --threshold. residual: a 3-layer MLP (ReLU, Gaussian \
+            noise on the queries) whose scores add to −‖q − c‖²/T, T calibrated and the last \
+            layer starting at zero, so training starts from centroid routing. mlp: the paper's \
+            plain network. A held-out --validation share of the queries picks the epoch kept; \
+            if no epoch beats the starting point, the starting point is kept and a warning says so.
             """,
         version: toolVersion)
 
@@ -40,7 +40,7 @@ public struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: ArgumentHelp("Continue training this model (same index).", valueName: "file"))
     var initModel: String?
 
-    @Option(help: "Passes over the training queries (default: 10; kernel 5).")
+    @Option(help: "Passes over the training queries (default: kernel 3, MLP 10).")
     var epochs: Int?
 
     @Option(help: "Random seed (weights, shuffles, noise, validation split is fixed).")
@@ -49,22 +49,22 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: "MLP: width of both hidden layers.")
     var hidden = 512
 
-    @Option(help: ArgumentHelp("Router kind: residual (MLP added to centroid routing; the default), mlp (the paper's plain network) or kernel (weighted points inside each cluster). With --init, the model's kind.", valueName: "kind"))
+    @Option(help: ArgumentHelp("Router kind: kernel (weighted points inside each cluster; the default), residual (MLP added to centroid routing) or mlp (the paper's plain network). With --init, the model's kind.", valueName: "kind"))
     var router: RouterKind?
 
     @Option(help: ArgumentHelp("Kernel: points per cluster, placed by k-means over the cluster's vectors.", valueName: "m"))
-    var points = 16
+    var points = 64
 
     @Option(help: ArgumentHelp("Kernel: Adam learning rate of the points themselves (0: they stay where k-means put them).", valueName: "lr"))
-    var pointLr: Float = 0
+    var pointLr: Float = 0.1
 
-    @Option(name: .customLong("lr"), help: "Adam learning rate (default: 0.001; kernel 0.01).")
+    @Option(name: .customLong("lr"), help: "Adam learning rate (default: kernel 0.01, MLP 0.001).")
     var learningRate: Float?
 
     @Option(help: "Queries per step.")
     var batch = 1024
 
-    @Option(help: ArgumentHelp("Gaussian noise added to training queries, as a fraction of each dimension's spread (default: 0.05; kernel 0).", valueName: "sigma"))
+    @Option(help: ArgumentHelp("Gaussian noise added to training queries, as a fraction of each dimension's spread (default: kernel 0, MLP 0.05).", valueName: "sigma"))
     var noise: Float?
 
     @Option(help: ArgumentHelp("Decoupled L2 weight decay.", valueName: "w"))
@@ -108,7 +108,7 @@ public struct TrainCommand: ParsableCommand {
         let (train, held) = examples.split(validation: validation)
         say.info("\(train.count) training queries, \(held.count) held out; \(idx.clusterCount) clusters")
         let start = try initModel.map { try ModelFile(path: $0, for: idx) }
-        var kind = router ?? .residual
+        var kind = router ?? .kernel
         if let start {
             let fileKind: RouterKind = start.architecture == .kernel ? .kernel : try RouterModel(file: start).centroidWeight == 0 ? .mlp : .residual
             if let router, router != fileKind { throw ANNError.usage("--router \(router.rawValue) but --init \(initModel!) holds a \(fileKind.rawValue) router") }
@@ -166,7 +166,7 @@ public struct TrainCommand: ParsableCommand {
     /// lowest held-out loss, which tracks the vectors fetched at a recall better than top-1 does.
     func trainKernel(start: ModelFile?, index idx: PackedIndex, train: RouterExamples, held: RouterExamples, out: OutputFile,
                      say: Reporter) throws {
-        let epochs = self.epochs ?? 5
+        let epochs = self.epochs ?? 3
         var model: KernelRouter
         if let start {
             model = try KernelRouter(file: start)

@@ -68,26 +68,35 @@ public struct KernelRouter: ClusterRouter {
     /// Logits of `n` queries, and each point's share of its cluster.
     public func forward(_ queries: UnsafePointer<Float>, n: Int, into ws: Workspace) {
         ws.reserve(n, self)
-        let ks = clusterCount * slots, d = dim, k = clusterCount, m = slots
+        let ks = clusterCount * slots, k = clusterCount
         fillBias(&ws.bias)
         ws.shares.withUnsafeMutableBufferPointer { zp in
-            points.withUnsafeBufferPointer { s in
-                BLAS.gemmParallel(transA: false, transB: true, m: n, n: ks, k: d, alpha: (metric == .l2 ? 2 : 1) * weight,
-                                  a: queries, lda: d, b: s.baseAddress!, ldb: d, beta: 0, c: zp.baseAddress!, ldc: ks)
-            }
             ws.logits.withUnsafeMutableBufferPointer { lp in
                 ws.bias.withUnsafeBufferPointer { bp in
                     let z = zp.baseAddress!, l = lp.baseAddress!, bias = bp.baseAddress!
                     let parts = min(n, 8)
                     DispatchQueue.concurrentPerform(iterations: parts) { t in
-                        for i in (n * t / parts)..<(n * (t + 1) / parts) {
-                            let row = z + i * ks
-                            for j in 0..<ks { row[j] += bias[j] }
-                            for c in 0..<k { l[i * k + c] = Self.logSumExpToShares(row + c * m, m) }
-                        }
+                        let lo = n * t / parts, hi = n * (t + 1) / parts
+                        forwardRows(queries + lo * dim, n: hi - lo, bias: bias, shares: z + lo * ks, logits: l + lo * k)
                     }
                 }
             }
+        }
+    }
+
+    /// `forward` for `n` rows on the calling thread, with the bias of `fillBias`.
+    func forwardRows(_ queries: UnsafePointer<Float>, n: Int, bias: UnsafePointer<Float>, shares z: UnsafeMutablePointer<Float>,
+                     logits l: UnsafeMutablePointer<Float>) {
+        guard n > 0 else { return }
+        let ks = clusterCount * slots, k = clusterCount, m = slots
+        points.withUnsafeBufferPointer { s in
+            BLAS.gemmABt(m: n, n: ks, k: dim, alpha: (metric == .l2 ? 2 : 1) * weight, a: queries, lda: dim,
+                         b: s.baseAddress!, ldb: dim, beta: 0, c: z, ldc: ks)
+        }
+        for i in 0..<n {
+            let row = z + i * ks
+            for j in 0..<ks { row[j] += bias[j] }
+            for c in 0..<k { l[i * k + c] = Self.logSumExpToShares(row + c * m, m) }
         }
     }
 

@@ -2,12 +2,12 @@ import Dispatch
 import Glibc
 
 public struct KernelTrainingParameters: Sendable {
-    public var epochs = 5
+    public var epochs = 3
     public var batch = 1024
     /// Adam step for the log-weights and log w.
     public var learningRate: Float = 0.01
     /// Adam step for the points themselves (0: they stay where k-means put them).
-    public var pointLearningRate: Float = 0
+    public var pointLearningRate: Float = 0.1
     /// Gaussian noise added to training queries, as a fraction of the per-dimension spread.
     public var noise: Float = 0
     public var seed: UInt64 = 1
@@ -215,7 +215,18 @@ public final class KernelRouterTrainer {
         }
         let r = (loss: partLoss.reduce(0, +), hits: partHits.reduce(0, +))
         ws.shares.withUnsafeBufferPointer { dz in
-            RouterTrainer.columnSums(dz.baseAddress!, rows: b, cols: ks, into: &gradA)
+            // Column sums in column ranges on all cores, rows added in order: thread-count independent.
+            gradA.withUnsafeMutableBufferPointer { ga in
+                let out = ga.baseAddress!, z = dz.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: 8) { t in
+                    let lo = ks * t / 8, hi = ks * (t + 1) / 8
+                    (out + lo).update(repeating: 0, count: hi - lo)
+                    for i in 0..<b {
+                        let row = z + i * ks
+                        for j in lo..<hi { out[j] += row[j] }
+                    }
+                }
+            }
             // Σ_i dz_icj · q_i, which both w's and the points' gradients need.
             x.withUnsafeBufferPointer { xp in
                 BLAS.gemmParallel(transA: true, transB: false, m: ks, n: d, k: b, alpha: 1, a: dz.baseAddress!, lda: ks,

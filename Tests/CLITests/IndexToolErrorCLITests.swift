@@ -19,7 +19,7 @@ import Testing
         let p = Setup(index: f, gt: try s.groundTruth(f.queries, k: 10), train: train,
                       trainTruth: try s.groundTruth(train, k: 1, name: "train-gt.annn"))
         if model {
-            try s.setup("ann-train", ["--epochs", "1", "--hidden", "16", "--validation", "0", "--index", f.index, "--assignments", f.assignments,
+            try s.setup("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "16", "--validation", "0", "--index", f.index, "--assignments", f.assignments,
                                       "--gt", p.trainTruth, "-o", s.path("m.annm"), train])
         }
         return p
@@ -31,7 +31,7 @@ import Testing
         return [
             ("ann-query", ["--index", index, "--nprobe", "16", "--stats", "out/s.tsv", "-o", "out/r.annn", q]),
             ("ann-eval", ["sweep", "--index", index, "--gt", p.gt, "--nprobe", "1,16", "-o", "out/c.tsv", q]),
-            ("ann-train", ["--epochs", "1", "--hidden", "8", "--index", index, "--assignments", p.index.assignments, "--gt", p.trainTruth,
+            ("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--index", index, "--assignments", p.index.assignments, "--gt", p.trainTruth,
                            "-o", "out/m.annm", t]),
             ("ann-dup", ["--model", "m.annm", "--index", index, "--gt", p.trainTruth, "--assignments", p.index.assignments,
                          "-o", "out/a.anna", t]),
@@ -105,7 +105,7 @@ import Testing
             ("ann-query", ["--index", f.index, "-o", "/dev/full", f.queries]),
             ("ann-query", ["--index", f.index, "--stats", "/dev/full", "-o", "out/r.annn", f.queries]),
             ("ann-eval", ["sweep", "--index", f.index, "--gt", p.gt, "--nprobe", "1,2", "-o", "/dev/full", f.queries]),
-            ("ann-train", ["--epochs", "1", "--hidden", "8", "--index", f.index, "--assignments", f.assignments, "--gt", p.trainTruth,
+            ("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--index", f.index, "--assignments", f.assignments, "--gt", p.trainTruth,
                            "-o", "/dev/full", p.train]),
             ("ann-dup", ["--model", "m.annm", "--index", f.index, "--gt", p.trainTruth, "--assignments", f.assignments, "-o", "/dev/full", p.train]),
         ]
@@ -131,7 +131,7 @@ import Testing
         let words = ["a8.anna", "assignment is for 8 clusters, not 16"]
         let runs: [(String, [String])] = [
             ("ann-pack", ["--metric", "l2", "--centroids", f.centroids, "--assignments", "a8.anna", "-o", "out/i.anni", f.base]),
-            ("ann-train", ["--epochs", "1", "--hidden", "8", "--index", f.index, "--assignments", "a8.anna", "--gt", p.trainTruth,
+            ("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--index", f.index, "--assignments", "a8.anna", "--gt", p.trainTruth,
                            "-o", "out/m.annm", p.train]),
             ("ann-dup", ["--model", "m.annm", "--index", f.index, "--gt", p.trainTruth, "--assignments", "a8.anna", "-o", "out/a.anna", p.train]),
         ]

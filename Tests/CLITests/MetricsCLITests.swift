@@ -331,11 +331,12 @@ extension Scratch {
         #expect(fetched.count == data.queryCount && recall > share, "recall@1 \(recall), share of the base fetched \(share)")
     }
 
-    /// ann-train for the metric (2 epochs of a small network), then ann-query --model: exact
-    /// with every cluster; ann-eval sweep --model: a curve that rises to 1; ann-dup with the
-    /// model, packed again: still exact, the model still valid.
-    @Test(arguments: MetricCase.all)
-    func routerTrainedForTheMetric(_ c: MetricCase) throws {
+    /// ann-train for the metric (2 epochs of a small network, or a kernel router of 4 points
+    /// per cluster), then ann-query --model: exact with every cluster; ann-eval sweep --model:
+    /// a curve that rises to 1; ann-dup with the model, packed again: still exact, the model
+    /// still valid.
+    @Test(arguments: MetricCase.all, ["residual", "kernel"])
+    func routerTrainedForTheMetric(_ c: MetricCase, _ kind: String) throws {
         let s = try Scratch()
         let data = try MetricData.get(c)
         let f = try s.metricInputs(data)
@@ -356,12 +357,15 @@ extension Scratch {
             #expect(abs(got - best) <= tol && abs(Double(trainTruth.distances[q]) - best) <= tol, "training query \(q)")
         }
 
-        let r = try s.run("ann-train", ["--epochs", "2", "--hidden", "32", "--index", built.index, "--assignments", built.assignments,
+        let shape = kind == "kernel" ? ["--points", "4"] : ["--hidden", "32"]
+        let r = try s.run("ann-train", ["--router", kind, "--epochs", "2"] + shape + ["--index", built.index, "--assignments", built.assignments,
                                         "--gt", s.path("train-gt.annn"), "-o", s.output("m.annm"), f.train])
         RouterCLITests.expectTrained(r)
         let idx = try PackedIndex(path: built.index)
-        let model = try RouterModel.load(s.output("m.annm"), for: idx)
-        #expect(model.metric == c.metric && model.fingerprint == idx.fingerprint && model.clusterCount == 16)
+        let file = try ModelFile(path: s.output("m.annm"), for: idx)
+        #expect(file.architecture == (kind == "kernel" ? .kernel : .mlp))
+        let model = try file.router()
+        #expect(file.metric == c.metric && file.fingerprint == idx.fingerprint && model.clusterCount == 16)
 
         expectSuccess(try s.run("ann-query", ["--index", built.index, "--model", s.output("m.annm"), "--nprobe", "16",
                                               "-o", s.output("all.annn"), f.queries]))
@@ -425,7 +429,7 @@ extension Scratch {
         }
 
         // A model for ip.anni: the same centroids packed for cos are another clustering.
-        try s.setup("ann-train", ["--epochs", "1", "--hidden", "8", "--validation", "0", "--index", "ip.anni", "--assignments", "a.anna",
+        try s.setup("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--validation", "0", "--index", "ip.anni", "--assignments", "a.anna",
                                   "--gt", "train-ip.annn", "-o", s.path("ip.annm"), train])
         try expectFailure(try s.run("ann-query", ["--index", "cos.anni", "--model", "ip.annm", "-o", s.output("r.annn"), queries]),
                           tool: "ann-query", status: 65, mentioning: ["ip.annm", "another clustering", "cos.anni"], scratch: s)
@@ -446,7 +450,7 @@ extension Scratch {
             try s.setup("ann-groundtruth", ["--base", base, "-k", "1", "--metric", m, "-o", s.path("train-\(m).annn"), train])
         }
         try s.setup("ann-groundtruth", ["--base", base, "-k", "1", "--metric", "ip", "-o", s.path("train-ip.ivecs"), train])
-        let common = ["--epochs", "1", "--hidden", "8", "--validation", "0", "--index", built.index, "--assignments", built.assignments]
+        let common = ["--router", "residual", "--epochs", "1", "--hidden", "8", "--validation", "0", "--index", built.index, "--assignments", built.assignments]
         for other in ["l2", "cos"] {
             try expectFailure(try s.run("ann-train", common + ["--gt", "train-\(other).annn", "-o", s.output("m.annm"), train]), tool: "ann-train",
                               status: 64, mentioning: ["the ground truth train-\(other).annn is for --metric \(other), the index \(built.index) for ip"],

@@ -35,7 +35,7 @@ struct PaperCLITests {
         try #require(r.exited && r.status == 0, "make paper exited \(r.status): \(r.stderr.suffix(2000))")
 
         let rows = try Self.rows("\(dir)/results.tsv")
-        #expect(Set(rows.keys) == ["centroid", "spann", "spann-pruned", "r0", "r1", "r2"])
+        #expect(Set(rows.keys) == ["centroid", "spann", "spann-pruned", "r0", "r1", "r2", "k0", "k1", "k2"])
         let c = try #require(rows["centroid"]), sp = try #require(rows["spann"])
         for (name, row) in rows {
             #expect(row.v80 > 0 && row.v80 <= row.v90 && row.v90 <= row.v95, "\(name): \(row)")
@@ -47,9 +47,11 @@ struct PaperCLITests {
         #expect(sp.v90 <= c.v90 * 1.10, "SPANN-style \(sp.v90) against centroid routing \(c.v90)")
         #expect(sp.indexBytes > c.indexBytes)
         // Duplication only adds copies.
-        let r0 = try #require(rows["r0"]), r2 = try #require(rows["r2"])
-        #expect(r2.indexBytes > r0.indexBytes)
-        #expect(r0.indexBytes == c.indexBytes)
+        for series in ["r", "k"] {
+            let r0 = try #require(rows["\(series)0"]), r2 = try #require(rows["\(series)2"])
+            #expect(r2.indexBytes > r0.indexBytes, "\(series)")
+            #expect(r0.indexBytes == c.indexBytes, "\(series)")
+        }
 
         // The table agrees with what the tools printed, and says first whether the router won.
         let summary = String(decoding: try readBytes("\(dir)/paper.centroid.txt"), as: UTF8.self)
@@ -59,13 +61,15 @@ struct PaperCLITests {
         #expect(abs(printed - c.v90) < 0.15, "ann-eval sweep printed \(printed), the table has \(c.v90)")
         let md = String(decoding: try readBytes("\(dir)/results.md"), as: UTF8.self)
         let first = String(md.split(separator: "\n").first ?? "")
-        let best = ["r0", "r1", "r2"].compactMap { rows[$0]?.v90 }.min() ?? .infinity
+        let best = ["r0", "r1", "r2", "k0", "k1", "k2"].compactMap { rows[$0]?.v90 }.min() ?? .infinity
         if best >= c.v90 {
             #expect(first.contains("does not beat centroid routing"), "\(first)")
         } else {
             #expect(!first.contains("does not beat centroid routing"), "\(first)")
         }
-        for label in ["centroid routing", "SPANN-style replication", "SPANN-style replication, query pruning", "learned router, no duplication", "learned router, after 2 duplication rounds"] {
+        for label in ["centroid routing", "SPANN-style replication", "SPANN-style replication, query pruning", "MLP router (residual), by budget, no duplication",
+                      "MLP router (residual), by budget, after 2 duplication rounds", "kernel router, by threshold, no duplication",
+                      "kernel router, by threshold, after 2 duplication rounds"] {
             #expect(md.contains("| \(label)"), "results.md has no row for \(label)")
         }
         #expect(md.contains("ann-kmeans") && md.contains("ann-train") && md.contains("ann-dup"), "results.md lists the commands")

@@ -19,7 +19,7 @@ import Testing
     }
 
     static func trainArguments(_ p: Setup, seed: Int = 1, output: String) -> [String] {
-        ["--epochs", "2", "--hidden", "64", "--seed", "\(seed)", "--index", p.index.index, "--assignments", p.index.assignments,
+        ["--router", "residual", "--epochs", "2", "--hidden", "64", "--seed", "\(seed)", "--index", p.index.index, "--assignments", p.index.assignments,
          "--gt", p.trainTruth, "-o", output, p.train]
     }
 
@@ -40,7 +40,7 @@ import Testing
         let model = try RouterModel.load(s.output("m.annm"), for: idx)
         #expect(model.hidden1 == 64 && model.hidden2 == 64 && model.clusterCount == 16 && model.dim == 128)
         #expect(model.fingerprint == idx.fingerprint && model.metric == .l2)
-        #expect(model.centroidWeight > 0, "residual by default")
+        #expect(model.centroidWeight > 0, "residual")
 
         let truth = try NeighborList.load(try s.groundTruth(p.index.queries, k: 10))
         // Every cluster fetched: exact, whatever the router.
