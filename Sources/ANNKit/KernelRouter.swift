@@ -125,9 +125,23 @@ public struct KernelRouter: ClusterRouter {
     }
 
     public func score(queries: UnsafePointer<Float>, n: Int, dim: Int, into scores: UnsafeMutablePointer<Float>) {
-        let ws = Workspace()
-        forward(queries, n: n, into: ws)
-        for i in 0..<(n * clusterCount) { scores[i] = -ws.logits[i] }
+        // A few rows at a time on this thread: the K·m terms of a row stay in cache, and the
+        // caller (the query engine) already runs one block of queries per core.
+        let k = clusterCount, ks = k * slots
+        let rows = max(1, min(n, (1 << 22) / ks))
+        var bias = [Float](repeating: 0, count: ks)
+        fillBias(&bias)
+        let terms = UnsafeMutablePointer<Float>.allocate(capacity: rows * ks)
+        defer { terms.deallocate() }
+        bias.withUnsafeBufferPointer { bp in
+            var i0 = 0
+            while i0 < n {
+                let b = min(rows, n - i0)
+                forwardRows(queries + i0 * dim, n: b, bias: bp.baseAddress!, shares: terms, logits: scores + i0 * k)
+                i0 += b
+            }
+        }
+        for i in 0..<(n * k) { scores[i] = -scores[i] }
     }
 
     // MARK: - File
