@@ -8,7 +8,7 @@ public struct EvalCommand: ParsableCommand {
         abstract: "Measure recall against ground truth and the cost of getting it.",
         discussion: """
             score: recall@1, recall@10 and fetch figures of one result list. sweep: runs the \
-            queries against an index over a range of --nprobe or --budget settings and writes the \
+            queries against an index over a range of --nprobe, --budget or --threshold settings and writes the \
             recall@1-versus-vectors-fetched curve as TSV, with the fetch interpolated at the \
             target recall. plot: draws curves from sweep files with gnuplot. A returned neighbour \
             counts as a hit when its id is the true one or its distance is no worse, so ties count.

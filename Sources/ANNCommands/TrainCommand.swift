@@ -67,7 +67,7 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Gaussian noise added to training queries, as a fraction of each dimension's spread (default: kernel 0, MLP 0.05).", valueName: "sigma"))
     var noise: Float?
 
-    @Option(help: ArgumentHelp("Decoupled L2 weight decay.", valueName: "w"))
+    @Option(help: ArgumentHelp("MLP: decoupled L2 weight decay.", valueName: "w"))
     var weightDecay: Float = 1e-4
 
     @Option(help: ArgumentHelp("Share of the queries held out to choose the epoch kept (0: keep the last).", valueName: "fraction"))

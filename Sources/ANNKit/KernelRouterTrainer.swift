@@ -112,14 +112,7 @@ public final class KernelRouterTrainer {
             probe.weight = Float(Glibc.exp(logW))
             return evaluate(probe, ex, limit: sample).loss
         }
-        var lo = -20.0, hi = 5.0
-        let g = (5.0.squareRoot() - 1) / 2
-        var a = hi - g * (hi - lo), b = lo + g * (hi - lo)
-        var fa = loss(a), fb = loss(b)
-        for _ in 0..<40 {
-            if fa < fb { hi = b; b = a; fb = fa; a = hi - g * (hi - lo); fa = loss(a) } else { lo = a; a = b; fa = fb; b = lo + g * (hi - lo); fb = loss(b) }
-        }
-        return Float(Glibc.exp((lo + hi) / 2))
+        return Float(Glibc.exp(RouterTrainer.calibrationSearch(loss)))
     }
 
     /// Mean loss and top-1 accuracy of a router on examples (the first `limit`).
@@ -127,19 +120,10 @@ public final class KernelRouterTrainer {
         let n = min(ex.count, limit ?? ex.count)
         guard n > 0 else { return (0, 0) }
         let ws = KernelRouter.Workspace()
-        var loss = 0.0, hits = 0
-        var i0 = 0
-        while i0 < n {
-            let b = min(1024, n - i0)
-            ex.queries.withUnsafeBufferPointer { model.forward($0.baseAddress! + i0 * ex.dim, n: b, into: ws) }
-            let r = ws.logits.withUnsafeMutableBufferPointer {
-                RouterTrainer.lossAndGradient($0.baseAddress!, n: b, k: model.clusterCount, positives: ex.positives[i0..<(i0 + b)], gradient: false)
-            }
-            loss += r.loss
-            hits += r.hits
-            i0 += b
+        return RouterTrainer.meanLoss(ex, count: n, clusters: model.clusterCount) { q, b, use in
+            model.forward(q, n: b, into: ws)
+            ws.logits.withUnsafeMutableBufferPointer { use($0.baseAddress!) }
         }
-        return (loss / Double(n), Double(hits) / Double(n))
     }
 
     /// Trains one epoch over `ex` (shuffled, with noise if set); returns the mean loss and accuracy.

@@ -174,6 +174,12 @@ public final class RouterTrainer {
             probe.centroidWeight = Float(Glibc.exp(logW))
             return RouterTrainer.evaluate(probe, ex, limit: sample).loss
         }
+        return Float(Glibc.exp(calibrationSearch(loss)))
+    }
+
+    /// The log-weight in [−20, 5] that minimises `loss`, by golden-section search (40 steps):
+    /// how every router calibrates its temperature.
+    static func calibrationSearch(_ loss: (Double) -> Double) -> Double {
         var lo = -20.0, hi = 5.0
         let g = (5.0.squareRoot() - 1) / 2
         var a = hi - g * (hi - lo), b = lo + g * (hi - lo)
@@ -181,7 +187,7 @@ public final class RouterTrainer {
         for _ in 0..<40 {
             if fa < fb { hi = b; b = a; fb = fa; a = hi - g * (hi - lo); fa = loss(a) } else { lo = a; a = b; fa = fb; b = lo + g * (hi - lo); fb = loss(b) }
         }
-        return Float(Glibc.exp((lo + hi) / 2))
+        return (lo + hi) / 2
     }
 
     /// Mean loss and top-1 accuracy of a model on examples (the first `limit`).
@@ -189,15 +195,27 @@ public final class RouterTrainer {
         let n = min(ex.count, limit ?? ex.count)
         guard n > 0 else { return (0, 0) }
         let a = RouterModel.Activations()
+        return meanLoss(ex, count: n, clusters: model.clusterCount) { q, b, use in
+            model.forward(q, n: b, into: a)
+            a.logits.withUnsafeMutableBufferPointer { use($0.baseAddress!) }
+        }
+    }
+
+    /// Mean loss and top-1 accuracy over the first `n` examples, in blocks of 1024 queries;
+    /// `forward` runs a router on a block and hands its logits (overwritten here) to the closure.
+    static func meanLoss(_ ex: RouterExamples, count n: Int, clusters k: Int,
+                         forward: (UnsafePointer<Float>, Int, (UnsafeMutablePointer<Float>) -> Void) -> Void) -> (loss: Double, accuracy: Double) {
         var loss = 0.0, hits = 0
-        let block = 1024
         var i0 = 0
         while i0 < n {
-            let b = min(block, n - i0)
-            ex.queries.withUnsafeBufferPointer { model.forward($0.baseAddress! + i0 * ex.dim, n: b, into: a) }
-            let r = a.logits.withUnsafeMutableBufferPointer { Self.lossAndGradient($0.baseAddress!, n: b, k: model.clusterCount, positives: ex.positives[i0..<(i0 + b)], gradient: false) }
-            loss += r.loss
-            hits += r.hits
+            let b = min(1024, n - i0)
+            ex.queries.withUnsafeBufferPointer { q in
+                forward(q.baseAddress! + i0 * ex.dim, b) { z in
+                    let r = lossAndGradient(z, n: b, k: k, positives: ex.positives[i0..<(i0 + b)], gradient: false)
+                    loss += r.loss
+                    hits += r.hits
+                }
+            }
             i0 += b
         }
         return (loss / Double(n), Double(hits) / Double(n))
