@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# results.sh OUT DATASET TRAIN_NAME COMMAND EPOCHS ROUNDS K PLOT EPSILON PRUNE POINTS KEPOCHS: the results table of
+# results.sh OUT DATASET TRAIN_NAME COMMAND EPOCHS ROUNDS K PLOT EPSILON PRUNE POINTS KEPOCHS KREPOCHS: the results table of
 # `make paper`, in Markdown on stdout, from the sweep files, times.tsv and the index files in OUT.
 # Also writes OUT/results.tsv (one line per method) for scripts and tests.
 set -euo pipefail
-out=$1 dataset=$2 train=$3 command=$4 epochs=$5 rounds=$6 k=$7 plot=$8 epsilon=$9 prune=${10} kpoints=${11} kepochs=${12}
+out=$1 dataset=$2 train=$3 command=$4 epochs=$5 rounds=$6 k=$7 plot=$8 epsilon=$9 prune=${10} kpoints=${11} kepochs=${12} krepochs=${13}
+kpoints=${kpoints:-"ann-train's default number of"}
 
 # at FILE R: mean vectors and bytes per query where recall@1 first reaches R, interpolated
 # linearly between the sweep points around it (as ann-eval sweep does); "<" marks a curve
@@ -107,7 +108,8 @@ storage) fetched per query where recall@1 first reaches each level, interpolated
 two budgets around it. Every replica and duplicate fetched counts. Router training queries:
 $train; $rounds duplication rounds (\`ann-dup --fraction 0.2\`). MLP router: $epochs epochs per
 round, clusters ranked by probability per vector fetched (\`--size-weight 1\`). Kernel router:
-$kpoints points per cluster, $kepochs epochs per round (\`ann-train --router kernel\`).
+$kpoints points per cluster (float16), $kepochs epochs, then $krepochs per later round
+(\`ann-train --router kernel\`; each query scores the 64 clusters whose centroids rank first).
 
 | method | vectors @ 0.80 | vectors @ 0.90 | vectors @ 0.95 | KB read @ 0.90 | vs centroid @ 0.90 | vs best SPANN-style @ 0.90 | index size | build time |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|

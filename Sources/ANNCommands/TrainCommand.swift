@@ -3,6 +3,12 @@ import ArgumentParser
 import Foundation
 
 extension RouterKind: ExpressibleByArgument {}
+extension PointPrecision: ExpressibleByArgument {}
+
+/// How a kernel router's points are stored: float16 halves the router's memory.
+public enum PointPrecision: String, CaseIterable, Sendable {
+    case float16, float32
+}
 
 /// The router trained: `residual` (an MLP added to centroid routing), `mlp` (the paper's
 /// plain network) or `kernel` (weighted points inside each cluster).
@@ -52,8 +58,14 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Router kind: kernel (weighted points inside each cluster; the default), residual (MLP added to centroid routing) or mlp (the paper's plain network). With --init, the model's kind.", valueName: "kind"))
     var router: RouterKind?
 
-    @Option(help: ArgumentHelp("Kernel: points per cluster, placed by k-means over the cluster's vectors.", valueName: "m"))
-    var points = 64
+    @Option(help: ArgumentHelp("Kernel: points per cluster, placed by k-means over the cluster's vectors (default 256, or 40% of the mean cluster size if smaller).", valueName: "m"))
+    var points: Int?
+
+    @Option(help: ArgumentHelp("Kernel: clusters scored per query, those whose centroids rank first; the others get probability 0 (0: all; default 64, with --init the model's).", valueName: "n"))
+    var candidates: Int?
+
+    @Option(help: ArgumentHelp("Kernel: how the model stores the points: float16 (half the memory) or float32 (training is float32 either way).", valueName: "type"))
+    var precision: PointPrecision = .float16
 
     @Option(help: ArgumentHelp("Kernel: Adam learning rate of the points themselves (0: they stay where k-means put them).", valueName: "lr"))
     var pointLr: Float = 0.1
@@ -86,7 +98,8 @@ public struct TrainCommand: ParsableCommand {
     public func validate() throws {
         if let e = epochs, e < 0 { throw ValidationError("--epochs must not be negative") }
         if hidden < 1 { throw ValidationError("--hidden must be at least 1") }
-        if points < 1 || points > 4096 { throw ValidationError("--points must be between 1 and 4096") }
+        if let m = points, m < 1 || m > 4096 { throw ValidationError("--points must be between 1 and 4096") }
+        if let c = candidates, c < 0 { throw ValidationError("--candidates must not be negative") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
         if let r = learningRate, !(r > 0) { throw ValidationError("--lr must be positive") }
         if !(pointLr >= 0) { throw ValidationError("--point-lr must not be negative") }
@@ -170,12 +183,16 @@ public struct TrainCommand: ParsableCommand {
         var model: KernelRouter
         if let start {
             model = try KernelRouter(file: start)
+            if let candidates { model.candidates = candidates }
         } else {
             let t = Stopwatch()
-            model = try KernelRouterTrainer.initial(for: idx, slots: points, seed: seed) { say.progress("clusters", done: $0, total: idx.clusterCount) }
+            // A point per 2.5 vectors would hold most of the data in memory: cap m for small clusters.
+            let stored = idx.entries.reduce(0) { $0 + $1.vectors }
+            let m = points ?? max(1, min(256, stored * 2 / (5 * max(1, idx.clusterCount))))
+            model = try KernelRouterTrainer.initial(for: idx, slots: m, candidates: candidates ?? 64, seed: seed) { say.progress("clusters", done: $0, total: idx.clusterCount) }
             say.clearProgress()
             let used = model.logWeights.filter { $0 != KernelRouter.absent }.count
-            say.info("\(used) points in \(idx.clusterCount) clusters (up to \(points) each) by k-means in \(seconds(t.seconds))")
+            say.info("\(used) points in \(idx.clusterCount) clusters (up to \(m) each) by k-means in \(seconds(t.seconds)); \(model.scoredClusters) clusters scored per query")
             model.weight = KernelRouterTrainer.calibrate(model, on: train)
             say.info("kernel calibrated: T = \(String(format: "%.4g", 1 / model.weight))")
         }
@@ -185,6 +202,10 @@ public struct TrainCommand: ParsableCommand {
         let trainer = KernelRouterTrainer(model: model, parameters: p)
         let spread = RouterTrainer.normalisation(train).scale.map { 1 / $0 }
         let judge = held.count > 0 ? held : train
+        if model.scoredClusters < idx.clusterCount {
+            let outside = KernelRouterTrainer.outsideCandidates(model, judge)
+            say.info("\(outside) of \(judge.count) \(held.count > 0 ? "held-out" : "training") queries (\(String(format: "%.2f", 100 * Double(outside) / Double(max(1, judge.count))))%) have their neighbour outside the \(model.scoredClusters) candidate clusters")
+        }
         let first = KernelRouterTrainer.evaluate(model, judge)
         var best = (epoch: 0, loss: first.loss, model: model)
         let what = held.count > 0 ? "held-out" : "training"
@@ -204,7 +225,7 @@ public struct TrainCommand: ParsableCommand {
         } else {
             say.info("keeping epoch \(best.epoch) (\(what) loss \(fmt4(best.loss)))")
         }
-        try best.model.write(to: out)
+        try (precision == .float16 ? best.model.halved() : best.model.widened()).write(to: out)
         try out.commit()
     }
 }

@@ -7,96 +7,259 @@ import Glibc
 /// centroid it is centroid routing; several points follow a cluster's shape, and the learned
 /// log-weights a_cj and w = 1/T turn distances into calibrated probabilities, which the
 /// `--threshold` probe rule needs. For ip and cos the term is w·q·s_cj + a_cj.
+///
+/// With `candidates` C < K only the C clusters whose centroids rank first for a query are
+/// scored (the rest get probability 0): a cluster far down the centroid ranking is never worth
+/// fetching, and skipping it makes the cost per query C·m·d instead of K·m·d, so many more
+/// points per cluster are affordable in training and at query time.
 public struct KernelRouter: ClusterRouter {
     public var dim: Int
     public var clusterCount: Int
     /// Points per cluster (unused slots have weight `KernelRouter.absent`).
     public var slots: Int
+    /// Clusters scored per query, by centroid rank (0: all K).
+    public var candidates: Int
     public var metric: Metric
     public var fingerprint: UInt64
     /// w = 1/T.
     public var weight: Float
-    /// `K·slots × d`, cluster-major.
+    /// `K·slots × d`, cluster-major; empty while `halfPoints` holds them.
     public var points: [Float]
+    /// The points as float16 (half the memory; converted a cluster at a time when scoring),
+    /// or empty. Training needs `widened()`.
+    public private(set) var halfPoints: [Float16] = []
+    /// ‖s‖² of the float16 points, computed once: converting every point per batch would cost
+    /// as much as scoring.
+    private var halfNorms: [Float] = []
     /// `K·slots` log-weights a_cj.
     public var logWeights: [Float]
+    /// The index's centroids (K × d), which pick the candidates; the model file does not repeat them.
+    public let centroids: [Float]
+    private let centroidNorms: [Float]
 
     /// The log-weight of an unused slot: finite, so files and sums never hold NaN or ∞.
     public static let absent: Float = -1e30
 
-    public init(dim: Int, clusterCount: Int, slots: Int, metric: Metric, fingerprint: UInt64, weight: Float,
-                points: [Float], logWeights: [Float]) {
-        precondition(points.count == clusterCount * slots * dim && logWeights.count == clusterCount * slots)
+    public init(dim: Int, clusterCount: Int, slots: Int, candidates: Int = 0, metric: Metric, fingerprint: UInt64, weight: Float,
+                points: [Float], halfPoints: [Float16] = [], logWeights: [Float], centroids: [Float] = []) {
+        precondition((points.isEmpty || halfPoints.isEmpty) && logWeights.count == clusterCount * slots
+                     && (halfPoints.isEmpty ? points.count : halfPoints.count) == clusterCount * slots * dim)
+        precondition(candidates == 0 || centroids.count == clusterCount * dim, "candidates need the centroids")
         self.dim = dim
         self.clusterCount = clusterCount
         self.slots = slots
+        self.candidates = candidates
         self.metric = metric
         self.fingerprint = fingerprint
         self.weight = weight
         self.points = points
+        self.halfPoints = halfPoints
         self.logWeights = logWeights
+        self.centroids = centroids
+        var norms = [Float](repeating: 0, count: centroids.count / max(dim, 1))
+        if metric == .l2 && !norms.isEmpty {
+            centroids.withUnsafeBufferPointer { c in
+                norms.withUnsafeMutableBufferPointer { Kernels.squaredNorms(c.baseAddress!, n: $0.count, d: dim, into: $0.baseAddress!) }
+            }
+        }
+        centroidNorms = norms
+        halfNorms = Self.squaredNorms(halfPoints, dim: dim)
     }
 
-    public var parameterCount: Int { points.count + logWeights.count + 1 }
+    static func squaredNorms(_ half: [Float16], dim: Int) -> [Float] {
+        half.withUnsafeBufferPointer { h in
+            (0..<(half.count / max(dim, 1))).map { i in
+                var sum: Float = 0
+                for u in 0..<dim { let x = Float(h[i * dim + u]); sum += x * x }
+                return sum
+            }
+        }
+    }
+
+    public var parameterCount: Int { clusterCount * slots * (dim + 1) + 1 }
+
+    /// Whether the points are held as float16.
+    public var isHalf: Bool { !halfPoints.isEmpty }
+
+    /// The router with its points rounded to float16.
+    public func halved() -> KernelRouter {
+        guard !isHalf else { return self }
+        var r = self
+        r.halfPoints = points.map { Float16($0) }
+        r.points = []
+        r.halfNorms = Self.squaredNorms(r.halfPoints, dim: dim)
+        return r
+    }
+
+    /// The router with its points as float32 (exact: every float16 is a float32).
+    public func widened() -> KernelRouter {
+        guard isHalf else { return self }
+        var r = self
+        r.points = halfPoints.map { Float($0) }
+        r.halfPoints = []
+        r.halfNorms = []
+        return r
+    }
+
+    /// Cluster c's `slots × d` points as float32: in place, or converted into `scratch`.
+    @inline(__always)
+    func clusterPoints(_ c: Int, _ base: UnsafePointer<Float>?, _ half: UnsafePointer<Float16>?, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        let n = slots * dim
+        if let base { return base + c * n }
+        let h = half! + c * n
+        for i in 0..<n { scratch[i] = Float(h[i]) }
+        return UnsafePointer(scratch)
+    }
+
+    /// Runs `body` with pointers to whichever of the two point arrays is in use.
+    func withPoints<T>(_ body: (UnsafePointer<Float>?, UnsafePointer<Float16>?) -> T) -> T {
+        if isHalf { return halfPoints.withUnsafeBufferPointer { body(nil, $0.baseAddress!) } }
+        return points.withUnsafeBufferPointer { body($0.baseAddress!, nil) }
+    }
+
+    /// Clusters scored per query: `candidates`, or K when that is 0 or at least K.
+    public var scoredClusters: Int { candidates == 0 || candidates >= clusterCount || centroids.isEmpty ? clusterCount : candidates }
 
     /// Buffers of one forward pass, kept for the backward pass.
     public final class Workspace {
-        /// `n × K·slots`: after `forward`, each point's share of its cluster (softmax within the cluster).
-        public var shares: [Float] = []
-        /// `n × K` cluster logits (larger = more likely).
+        /// `n × K` cluster logits (larger = more likely; `absent` for a cluster not scored).
         public var logits: [Float] = []
+        /// The (query, cluster) pairs scored, grouped by cluster: pairs `start[c]..<start[c+1]`
+        /// are cluster c's, `rows` holds their query numbers in increasing order.
+        public var start: [Int] = []
+        public var rows: [Int32] = []
+        /// `pairs × slots`: after `forward`, each point's share of its cluster for the pair's
+        /// query (softmax within the cluster).
+        public var shares: [Float] = []
         var bias: [Float] = []
         public init() {}
-        func reserve(_ n: Int, _ r: KernelRouter) {
-            let ks = r.clusterCount * r.slots
-            if shares.count < n * ks { shares = [Float](repeating: 0, count: n * ks) }
-            if logits.count < n * r.clusterCount { logits = [Float](repeating: 0, count: n * r.clusterCount) }
-            if bias.count != ks { bias = [Float](repeating: 0, count: ks) }
-        }
     }
 
     /// The constant part of each point's term: a − w‖s‖² (l2), a otherwise.
     func fillBias(_ bias: inout [Float]) {
         let ks = clusterCount * slots, d = dim
+        if bias.count != ks { bias = [Float](repeating: 0, count: ks) }
+        guard metric == .l2 else {
+            for i in 0..<ks { bias[i] = logWeights[i] }
+            return
+        }
+        if isHalf {
+            for i in 0..<ks { bias[i] = logWeights[i] - weight * halfNorms[i] }
+            return
+        }
         points.withUnsafeBufferPointer { s in
-            for i in 0..<ks {
-                bias[i] = logWeights[i] - (metric == .l2 ? weight * Kernels.dot(s.baseAddress! + i * d, s.baseAddress! + i * d, d) : 0)
-            }
+            for i in 0..<ks { bias[i] = logWeights[i] - weight * Kernels.dot(s.baseAddress! + i * d, s.baseAddress! + i * d, d) }
         }
     }
 
-    /// Logits of `n` queries, and each point's share of its cluster.
-    public func forward(_ queries: UnsafePointer<Float>, n: Int, into ws: Workspace) {
-        ws.reserve(n, self)
-        let ks = clusterCount * slots, k = clusterCount
+    /// Picks the clusters each of `n` queries scores (the `candidates` nearest centroids, plus
+    /// any of `include` missing from them) and groups the pairs by cluster into `ws`.
+    func pair(_ queries: UnsafePointer<Float>, n: Int, include: ArraySlice<[UInt32]>?, parts: Int, into ws: Workspace) {
+        let k = clusterCount, c = scoredClusters
+        ws.start = [Int](repeating: 0, count: k + 1)
+        if c == k {
+            for i in 0...k { ws.start[i] = i * n }
+            ws.rows = [Int32](unsafeUninitializedCapacity: k * n) { buf, count in
+                for i in 0..<(k * n) { buf[i] = Int32(i % n) }
+                count = k * n
+            }
+            return
+        }
+        if ws.logits.count < n * k { ws.logits = [Float](repeating: 0, count: n * k) }
+        var picks = [[Int]](repeating: [], count: n)
+        ws.logits.withUnsafeMutableBufferPointer { lp in
+            centroids.withUnsafeBufferPointer { cp in
+                centroidNorms.withUnsafeBufferPointer { np in
+                    picks.withUnsafeMutableBufferPointer { pk in
+                        DispatchQueue.concurrentPerform(iterations: max(1, min(n, parts))) { t in
+                            let lo = n * t / max(1, min(n, parts)), hi = n * (t + 1) / max(1, min(n, parts))
+                            guard hi > lo else { return }
+                            let s = lp.baseAddress! + lo * k
+                            BLAS.gemmABt(m: hi - lo, n: k, k: dim, alpha: metric == .l2 ? -2 : -1, a: queries + lo * dim, lda: dim,
+                                         b: cp.baseAddress!, ldb: dim, beta: 0, c: s, ldc: k)
+                            for i in lo..<hi {
+                                let row = s + (i - lo) * k
+                                if metric == .l2 { for j in 0..<k { row[j] += np[j] } }
+                                var chosen = ProbeSelection.ranked(c, scores: row, count: k)
+                                if let include {
+                                    for p in include[include.startIndex + i] where !chosen.contains(Int(p)) { chosen.append(Int(p)) }
+                                }
+                                pk[i] = chosen
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Counting sort by cluster, queries in increasing order within each: the same pairs in
+        // the same order whatever the thread count.
+        for p in picks { for cl in p { ws.start[cl + 1] += 1 } }
+        for i in 0..<k { ws.start[i + 1] += ws.start[i] }
+        var fill = Array(ws.start.dropLast())
+        ws.rows = [Int32](repeating: 0, count: ws.start[k])
+        for (i, p) in picks.enumerated() {
+            for cl in p { ws.rows[fill[cl]] = Int32(i); fill[cl] += 1 }
+        }
+    }
+
+    /// Logits of `n` queries, and each point's share of its cluster. `include` adds clusters to
+    /// each query's candidates (training adds the positives, so that their loss is defined);
+    /// `parallel: false` keeps the work on the calling thread.
+    public func forward(_ queries: UnsafePointer<Float>, n: Int, into ws: Workspace, include: ArraySlice<[UInt32]>? = nil,
+                        parallel: Bool = true) {
+        let k = clusterCount, m = slots, d = dim
+        let parts = parallel ? 8 : 1
+        pair(queries, n: n, include: include, parts: parts, into: ws)
         fillBias(&ws.bias)
+        if ws.logits.count < n * k { ws.logits = [Float](repeating: 0, count: n * k) }
+        ws.logits.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: Self.absent, count: n * k) }
+        let pairs = ws.start[k]
+        if ws.shares.count < pairs * m { ws.shares = [Float](repeating: 0, count: pairs * m) }
+        let alpha = (metric == .l2 ? 2 : 1) * weight
         ws.shares.withUnsafeMutableBufferPointer { zp in
             ws.logits.withUnsafeMutableBufferPointer { lp in
                 ws.bias.withUnsafeBufferPointer { bp in
-                    let z = zp.baseAddress!, l = lp.baseAddress!, bias = bp.baseAddress!
-                    let parts = min(n, 8)
-                    DispatchQueue.concurrentPerform(iterations: parts) { t in
-                        let lo = n * t / parts, hi = n * (t + 1) / parts
-                        forwardRows(queries + lo * dim, n: hi - lo, bias: bias, shares: z + lo * ks, logits: l + lo * k)
+                    withPoints { base, half in
+                        let z = zp.baseAddress!, l = lp.baseAddress!, bias = bp.baseAddress!
+                        DispatchQueue.concurrentPerform(iterations: parts) { t in
+                            let gathered = Gathered(n: n, d: d)
+                            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: m * d)
+                            defer { scratch.deallocate() }
+                            for c in (k * t / parts)..<(k * (t + 1) / parts) {
+                                let lo = ws.start[c], hi = ws.start[c + 1]
+                                guard hi > lo else { continue }
+                                let q = gathered.rows(ws.rows, lo..<hi, of: queries, n: n)
+                                let terms = z + lo * m
+                                BLAS.gemmABt(m: hi - lo, n: m, k: d, alpha: alpha, a: q, lda: d, b: clusterPoints(c, base, half, scratch: scratch), ldb: d,
+                                             beta: 0, c: terms, ldc: m)
+                                for e in 0..<(hi - lo) {
+                                    let row = terms + e * m
+                                    for j in 0..<m { row[j] += bias[c * m + j] }
+                                    l[Int(ws.rows[lo + e]) * k + c] = Self.logSumExpToShares(row, m)
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
     }
 
-    /// `forward` for `n` rows on the calling thread, with the bias of `fillBias`.
-    func forwardRows(_ queries: UnsafePointer<Float>, n: Int, bias: UnsafePointer<Float>, shares z: UnsafeMutablePointer<Float>,
-                     logits l: UnsafeMutablePointer<Float>) {
-        guard n > 0 else { return }
-        let ks = clusterCount * slots, k = clusterCount, m = slots
-        points.withUnsafeBufferPointer { s in
-            BLAS.gemmABt(m: n, n: ks, k: dim, alpha: (metric == .l2 ? 2 : 1) * weight, a: queries, lda: dim,
-                         b: s.baseAddress!, ldb: dim, beta: 0, c: z, ldc: ks)
+    /// The queries of one cluster's pairs, contiguous: the queries themselves when the cluster
+    /// pairs with all of them, else copied into a buffer kept for the worker's next cluster.
+    final class Gathered {
+        let buffer: UnsafeMutablePointer<Float>
+        let d: Int
+        init(n: Int, d: Int) {
+            buffer = .allocate(capacity: n * d)
+            self.d = d
         }
-        for i in 0..<n {
-            let row = z + i * ks
-            for j in 0..<ks { row[j] += bias[j] }
-            for c in 0..<k { l[i * k + c] = Self.logSumExpToShares(row + c * m, m) }
+        deinit { buffer.deallocate() }
+
+        func rows(_ rows: [Int32], _ range: Range<Int>, of queries: UnsafePointer<Float>, n: Int) -> UnsafePointer<Float> {
+            if range.count == n { return queries }
+            for (e, i) in range.enumerated() { (buffer + e * d).update(from: queries + Int(rows[i]) * d, count: d) }
+            return UnsafePointer(buffer)
         }
     }
 
@@ -125,47 +288,66 @@ public struct KernelRouter: ClusterRouter {
     }
 
     public func score(queries: UnsafePointer<Float>, n: Int, dim: Int, into scores: UnsafeMutablePointer<Float>) {
-        // A few rows at a time on this thread: the K·m terms of a row stay in cache, and the
-        // caller (the query engine) already runs one block of queries per core.
-        let k = clusterCount, ks = k * slots
-        let rows = max(1, min(n, (1 << 22) / ks))
-        var bias = [Float](repeating: 0, count: ks)
-        fillBias(&bias)
-        let terms = UnsafeMutablePointer<Float>.allocate(capacity: rows * ks)
-        defer { terms.deallocate() }
-        bias.withUnsafeBufferPointer { bp in
-            var i0 = 0
-            while i0 < n {
-                let b = min(rows, n - i0)
-                forwardRows(queries + i0 * dim, n: b, bias: bp.baseAddress!, shares: terms, logits: scores + i0 * k)
-                i0 += b
-            }
+        // A few rows at a time on this thread: the pairs' terms stay in cache, and the caller
+        // (the query engine) already runs one block of queries per core.
+        let k = clusterCount
+        let rows = max(1, min(n, (1 << 22) / (scoredClusters * slots)))
+        let ws = Workspace()
+        var i0 = 0
+        while i0 < n {
+            let b = min(rows, n - i0)
+            forward(queries + i0 * dim, n: b, into: ws, parallel: false)
+            for i in 0..<(b * k) { scores[i0 * k + i] = -ws.logits[i] }
+            i0 += b
         }
-        for i in 0..<(n * k) { scores[i] = -scores[i] }
     }
 
     // MARK: - File
 
-    /// Writes the model: header, fixed fields (slots, w), points, log-weights, CRC-32C.
+    /// Writes the model: header, fixed fields (slots, candidates, precision, w), points
+    /// (float16 when `isHalf`, padded to 4 bytes), log-weights, CRC-32C.
     public func write(to output: OutputFile) throws {
         var fixed = [UInt8](repeating: 0, count: ModelFile.fixedSize)
         fixed.storeLE(fingerprint, at: 0)
         fixed.storeLE(UInt32(slots), at: 8)
+        fixed.storeLE(UInt32(scoredClusters == clusterCount ? 0 : candidates), at: 12)
+        fixed[16] = isHalf ? 1 : 0
         fixed[17] = ModelFile.Architecture.kernel.rawValue
         fixed.storeLE(weight.bitPattern, at: 20)
-        try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, arrays: [points, logWeights])
+        guard isHalf else {
+            try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, arrays: [points, logWeights])
+            return
+        }
+        var half = [UInt8](repeating: 0, count: Self.halfBytes(halfPoints.count))
+        for (i, h) in halfPoints.enumerated() { half.storeLE(h.bitPattern, at: 2 * i) }
+        try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, prefix: half, arrays: [logWeights])
     }
 
+    /// Bytes of `n` float16 values padded to a multiple of 4.
+    static func halfBytes(_ n: Int) -> Int { (2 * n + 3) / 4 * 4 }
+
     public init(file: ModelFile) throws {
-        let d = file.dim, k = file.clusterCount, m = file.uint32(at: 8)
+        let d = file.dim, k = file.clusterCount, m = file.uint32(at: 8), c = file.uint32(at: 12)
         guard m >= 1 else { throw file.bad("a kernel router needs at least one point per cluster") }
-        guard k * m * (d + 1) == file.floatCount else { throw file.bad("weights do not match \(k) clusters of \(m) points in \(d) dimensions") }
+        guard c < k else { throw file.bad("\(c) candidate clusters of \(k): 0 means all") }
+        let precision = file.byte(at: 16)
+        guard precision <= 1 else { throw file.bad("unknown point precision \(precision): 0 is float32, 1 float16") }
+        let words = precision == 1 ? Self.halfBytes(k * m * d) / 4 + k * m : k * m * (d + 1)
+        guard words == file.floatCount else { throw file.bad("weights do not match \(k) clusters of \(m) points in \(d) dimensions") }
         let w = file.float(at: 20)
         guard w.isFinite && w > 0 else { throw file.bad("kernel weight \(w) is not a positive number") }
-        let a = file.arrays([k * m * d, k * m])
-        guard a[0].allSatisfy(\.isFinite), a[1].allSatisfy(\.isFinite) else { throw file.bad("the model holds NaN or infinite weights") }
-        self.init(dim: d, clusterCount: k, slots: m, metric: file.metric, fingerprint: file.fingerprint, weight: w,
-                  points: a[0], logWeights: a[1])
+        if precision == 1 {
+            let half = file.halfArray(k * m * d)
+            let a = file.arrays([k * m], from: Self.halfBytes(k * m * d))[0]
+            guard half.allSatisfy(\.isFinite), a.allSatisfy(\.isFinite) else { throw file.bad("the model holds NaN or infinite weights") }
+            self.init(dim: d, clusterCount: k, slots: m, candidates: c, metric: file.metric, fingerprint: file.fingerprint, weight: w,
+                      points: [], halfPoints: half, logWeights: a, centroids: file.centroids)
+        } else {
+            let a = file.arrays([k * m * d, k * m])
+            guard a[0].allSatisfy(\.isFinite), a[1].allSatisfy(\.isFinite) else { throw file.bad("the model holds NaN or infinite weights") }
+            self.init(dim: d, clusterCount: k, slots: m, candidates: c, metric: file.metric, fingerprint: file.fingerprint, weight: w,
+                      points: a[0], logWeights: a[1], centroids: file.centroids)
+        }
     }
 
     /// Reads a kernel router and binds it to `index`.

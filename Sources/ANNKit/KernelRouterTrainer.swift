@@ -25,22 +25,23 @@ public final class KernelRouterTrainer {
     private var rng: RandomGenerator
     private var adam: Adam
     private let ws = KernelRouter.Workspace()
-    private var gradA: [Float], gradW: [Float] = [0], gradPoints: [Float], pointSums: [Float]
+    private var gradA: [Float], gradW: [Float] = [0], gradPoints: [Float]
 
     public init(model: KernelRouter, parameters: KernelTrainingParameters) {
-        self.model = model
+        let wide = model.widened()
+        self.model = wide
         p = parameters
         rng = RandomGenerator(seed: parameters.seed ^ 0x6B65_726E_656C)
-        adam = Adam(sizes: [model.logWeights.count, 1, model.points.count])
-        gradA = [Float](repeating: 0, count: model.logWeights.count)
-        gradPoints = [Float](repeating: 0, count: model.points.count)
-        pointSums = gradPoints
+        adam = Adam(sizes: [wide.logWeights.count, 1, wide.points.count])
+        gradA = [Float](repeating: 0, count: wide.logWeights.count)
+        gradPoints = [Float](repeating: 0, count: wide.points.count)
     }
 
     /// The starting router for `index`: `slots` points per cluster by k-means over the
     /// cluster's stored vectors (every vector where it holds fewer), each weighted by the log
-    /// of the vectors it took; w is left at 1 for `calibrate`.
-    public static func initial(for index: PackedIndex, slots: Int, iterations: Int = 15, seed: UInt64,
+    /// of the vectors it took; w is left at 1 for `calibrate`. Each query scores the
+    /// `candidates` clusters whose centroids rank first (0: all).
+    public static func initial(for index: PackedIndex, slots: Int, candidates: Int = 0, iterations: Int = 15, seed: UInt64,
                                progress: (Int) -> Void = { _ in }) throws -> KernelRouter {
         let k = index.clusterCount, d = index.dim, m = slots
         var points = [Float](repeating: 0, count: k * m * d)
@@ -80,8 +81,8 @@ public final class KernelRouterTrainer {
             }
         }
         if let failure { throw failure }
-        return KernelRouter(dim: d, clusterCount: k, slots: m, metric: index.metric, fingerprint: index.fingerprint, weight: 1,
-                            points: points, logWeights: logWeights)
+        return KernelRouter(dim: d, clusterCount: k, slots: m, candidates: candidates, metric: index.metric, fingerprint: index.fingerprint,
+                            weight: 1, points: points, logWeights: logWeights, centroids: index.centroids)
     }
 
     /// At most `m` centres of `n` vectors and how many vectors each took.
@@ -115,15 +116,40 @@ public final class KernelRouterTrainer {
         return Float(Glibc.exp(RouterTrainer.calibrationSearch(loss)))
     }
 
-    /// Mean loss and top-1 accuracy of a router on examples (the first `limit`).
+    /// Mean loss and top-1 accuracy of a router on examples (the first `limit`). As in
+    /// training, each query's positives join its candidates: a neighbour outside them would
+    /// add a loss no weight can change (see `outsideCandidates`).
     public static func evaluate(_ model: KernelRouter, _ ex: RouterExamples, limit: Int? = nil) -> (loss: Double, accuracy: Double) {
         let n = min(ex.count, limit ?? ex.count)
         guard n > 0 else { return (0, 0) }
         let ws = KernelRouter.Workspace()
-        return RouterTrainer.meanLoss(ex, count: n, clusters: model.clusterCount) { q, b, use in
-            model.forward(q, n: b, into: ws)
+        return RouterTrainer.meanLoss(ex, count: n, clusters: model.clusterCount) { q, rows, use in
+            model.forward(q, n: rows.count, into: ws, include: ex.positives[rows])
             ws.logits.withUnsafeMutableBufferPointer { use($0.baseAddress!) }
         }
+    }
+
+    /// How many examples have none of their positives among their candidate clusters: queries
+    /// that no training can route, whatever the probe rule (0 when every cluster is scored).
+    public static func outsideCandidates(_ model: KernelRouter, _ ex: RouterExamples) -> Int {
+        guard model.scoredClusters < model.clusterCount else { return 0 }
+        let ws = KernelRouter.Workspace()
+        var outside = 0
+        var i0 = 0
+        while i0 < ex.count {
+            let b = min(1024, ex.count - i0)
+            ex.queries.withUnsafeBufferPointer { model.pair($0.baseAddress! + i0 * ex.dim, n: b, include: nil, parts: 8, into: ws) }
+            var inside = [Bool](repeating: false, count: b)
+            for c in 0..<model.clusterCount {
+                for e in ws.start[c]..<ws.start[c + 1] {
+                    let i = Int(ws.rows[e])
+                    if ex.positives[i0 + i].contains(UInt32(c)) { inside[i] = true }
+                }
+            }
+            outside += inside.filter { !$0 }.count
+            i0 += b
+        }
+        return outside
     }
 
     /// Trains one epoch over `ex` (shuffled, with noise if set); returns the mean loss and accuracy.
@@ -164,32 +190,58 @@ public final class KernelRouterTrainer {
     public var lastGradients: (logWeights: [Float], logWeight: Float, points: [Float]) { (gradA, gradW[0], gradPoints) }
 
     /// Forward and backward over one batch of `b` queries: the summed loss and top-1 hits,
-    /// the gradients (of the mean loss) kept for the update and for `lastGradients`.
+    /// the gradients (of the mean loss) kept for the update and for `lastGradients`. Each
+    /// query's positives join its candidate clusters, so that its loss is defined.
     public func gradients(_ x: [Float], n b: Int, positives: ArraySlice<[UInt32]>) -> (loss: Double, hits: Int) {
         let md = model
-        let k = md.clusterCount, m = md.slots, ks = k * m, d = md.dim
+        let k = md.clusterCount, m = md.slots, d = md.dim
         let l2 = md.metric == .l2
-        x.withUnsafeBufferPointer { model.forward($0.baseAddress!, n: b, into: ws) }
+        x.withUnsafeBufferPointer { model.forward($0.baseAddress!, n: b, into: ws, include: positives) }
+        let r = ws.logits.withUnsafeMutableBufferPointer {
+            RouterTrainer.batchLossAndGradient($0.baseAddress!, n: b, k: k, positives: positives)
+        }
         let parts = 8
-        var partLoss = [Double](repeating: 0, count: parts), partHits = [Int](repeating: 0, count: parts)
-        ws.logits.withUnsafeMutableBufferPointer { zl in
-            ws.shares.withUnsafeMutableBufferPointer { sh in
-                partLoss.withUnsafeMutableBufferPointer { pl in
-                    partHits.withUnsafeMutableBufferPointer { ph in
-                        DispatchQueue.concurrentPerform(iterations: parts) { t in
-                            let lo = b * t / parts, hi = b * (t + 1) / parts
-                            guard hi > lo else { return }
-                            let r = RouterTrainer.lossAndGradient(zl.baseAddress! + lo * k, n: hi - lo, k: k,
-                                                                  positives: positives[(positives.startIndex + lo)..<(positives.startIndex + hi)],
-                                                                  gradient: true, batch: b)
-                            pl[t] = r.loss
-                            ph[t] = r.hits
-                            // dL/dz_cj = share_cj · dL/dlogit_c: the cluster's gradient split among its points.
-                            for i in lo..<hi {
-                                let row = sh.baseAddress! + i * ks, g = zl.baseAddress! + i * k
-                                for c in 0..<k {
-                                    let gc = g[c]
-                                    for j in 0..<m { row[c * m + j] *= gc }
+        // Per cluster, on all cores: dL/dz_cj = share_cj · dL/dlogit_c splits the cluster's
+        // gradient among its points; each cluster's sums run over its pairs in query order, so
+        // the result does not depend on the thread count.
+        let alpha: Float = l2 ? 2 : 1, w = md.weight
+        var clusterLogW = [Double](repeating: 0, count: k)
+        ws.shares.withUnsafeMutableBufferPointer { sh in
+            ws.logits.withUnsafeBufferPointer { gl in
+                gradA.withUnsafeMutableBufferPointer { ga in
+                    gradPoints.withUnsafeMutableBufferPointer { gp in
+                        clusterLogW.withUnsafeMutableBufferPointer { lw in
+                            md.points.withUnsafeBufferPointer { sp in
+                                x.withUnsafeBufferPointer { xp in
+                                    DispatchQueue.concurrentPerform(iterations: parts) { t in
+                                        let gathered = KernelRouter.Gathered(n: b, d: d)
+                                        let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * d)
+                                        defer { sums.deallocate() }
+                                        for c in (k * t / parts)..<(k * (t + 1) / parts) {
+                                            let lo = ws.start[c], hi = ws.start[c + 1]
+                                            let gA = ga.baseAddress! + c * m, gP = gp.baseAddress! + c * m * d
+                                            gA.update(repeating: 0, count: m)
+                                            gP.update(repeating: 0, count: m * d)
+                                            guard hi > lo else { continue }
+                                            let dz = sh.baseAddress! + lo * m
+                                            for e in 0..<(hi - lo) {
+                                                let g = gl[Int(ws.rows[lo + e]) * k + c], row = dz + e * m
+                                                for j in 0..<m { row[j] *= g; gA[j] += row[j] }
+                                            }
+                                            // Σ_pairs dz_cj · q, which both w's and the points' gradients need.
+                                            let q = gathered.rows(ws.rows, lo..<hi, of: xp.baseAddress!, n: b)
+                                            BLAS.gemm(transA: true, transB: false, m: m, n: d, k: hi - lo, alpha: 1, a: dz, lda: m,
+                                                      b: q, ldb: d, beta: 0, c: sums, ldc: d)
+                                            var dLogW = 0.0
+                                            for j in 0..<m where md.logWeights[c * m + j] != KernelRouter.absent {
+                                                let s = sp.baseAddress! + (c * m + j) * d, gs = sums + j * d, out = gP + j * d
+                                                let sq = l2 ? Kernels.dot(s, s, d) : 0
+                                                dLogW += Double(w * (alpha * Kernels.dot(gs, s, d) - gA[j] * sq))
+                                                for u in 0..<d { out[u] = w * (alpha * gs[u] - (l2 ? 2 * gA[j] * s[u] : 0)) }
+                                            }
+                                            lw[c] = dLogW
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -197,41 +249,7 @@ public final class KernelRouterTrainer {
                 }
             }
         }
-        let r = (loss: partLoss.reduce(0, +), hits: partHits.reduce(0, +))
-        ws.shares.withUnsafeBufferPointer { dz in
-            // Column sums in column ranges on all cores, rows added in order: thread-count independent.
-            gradA.withUnsafeMutableBufferPointer { ga in
-                let out = ga.baseAddress!, z = dz.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: 8) { t in
-                    let lo = ks * t / 8, hi = ks * (t + 1) / 8
-                    (out + lo).update(repeating: 0, count: hi - lo)
-                    for i in 0..<b {
-                        let row = z + i * ks
-                        for j in lo..<hi { out[j] += row[j] }
-                    }
-                }
-            }
-            // Σ_i dz_icj · q_i, which both w's and the points' gradients need.
-            x.withUnsafeBufferPointer { xp in
-                BLAS.gemmParallel(transA: true, transB: false, m: ks, n: d, k: b, alpha: 1, a: dz.baseAddress!, lda: ks,
-                                  b: xp.baseAddress!, ldb: d, beta: 0, c: &pointSums, ldc: d)
-            }
-        }
-        let alpha: Float = l2 ? 2 : 1, w = md.weight
-        var dLogW = 0.0
-        md.points.withUnsafeBufferPointer { s in
-            pointSums.withUnsafeBufferPointer { gs in
-                gradPoints.withUnsafeMutableBufferPointer { gp in
-                    for i in 0..<ks where md.logWeights[i] != KernelRouter.absent {
-                        let sp = s.baseAddress! + i * d, gsp = gs.baseAddress! + i * d, out = gp.baseAddress! + i * d
-                        let sq = l2 ? Kernels.dot(sp, sp, d) : 0
-                        dLogW += Double(w * (alpha * Kernels.dot(gsp, sp, d) - gradA[i] * sq))
-                        for j in 0..<d { out[j] = w * (alpha * gsp[j] - (l2 ? 2 * gradA[i] * sp[j] : 0)) }
-                    }
-                }
-            }
-        }
-        gradW[0] = Float(dLogW)
+        gradW[0] = Float(clusterLogW.reduce(0, +))
         return r
     }
 }

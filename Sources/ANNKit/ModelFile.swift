@@ -54,13 +54,15 @@ public struct ModelFile {
     var floatCount: Int { (body.count - Self.fixedSize) / 4 }
 
     func uint32(at offset: Int) -> Int { Int(body.loadLE(at: offset) as UInt32) }
+    func byte(at offset: Int) -> UInt8 { body[offset] }
     func float(at offset: Int) -> Float { Float(bitPattern: body.loadLE(at: offset)) }
 
     func bad(_ m: String) -> ANNError { .badData(source: path, message: m) }
 
-    /// Reads the float arrays of the given sizes, in order, after the fixed fields.
-    func arrays(_ counts: [Int]) -> [[Float]] {
-        var offset = Self.fixedSize
+    /// Reads the float arrays of the given sizes, in order, from `offset` bytes into the
+    /// arrays (0: right after the fixed fields).
+    func arrays(_ counts: [Int], from start: Int = 0) -> [[Float]] {
+        var offset = Self.fixedSize + start
         return counts.map { count in
             let v = body.withUnsafeBytes { b in
                 [Float](unsafeUninitializedCapacity: count) { buf, n in
@@ -73,6 +75,18 @@ public struct ModelFile {
         }
     }
 
+    /// `count` float16 values at the start of the arrays.
+    func halfArray(_ count: Int) -> [Float16] {
+        body.withUnsafeBytes { b in
+            [Float16](unsafeUninitializedCapacity: count) { buf, n in
+                for i in 0..<count {
+                    buf[i] = Float16(bitPattern: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: Self.fixedSize + 2 * i, as: UInt16.self)))
+                }
+                n = count
+            }
+        }
+    }
+
     /// The router the file holds, whatever its kind.
     public func router() throws -> any ClusterRouter {
         switch architecture {
@@ -82,9 +96,11 @@ public struct ModelFile {
     }
 
     /// Writes a model: header, the 32 fixed bytes, the arrays, CRC-32C.
-    static func write(to output: OutputFile, metric: Metric, dim: Int, clusterCount: Int, fixed: [UInt8], arrays: [[Float]]) throws {
-        precondition(fixed.count == fixedSize)
-        var body = fixed
+    /// `prefix` holds arrays of other types, a multiple of 4 bytes, written before `arrays`.
+    static func write(to output: OutputFile, metric: Metric, dim: Int, clusterCount: Int, fixed: [UInt8], prefix: [UInt8] = [],
+                      arrays: [[Float]]) throws {
+        precondition(fixed.count == fixedSize && prefix.count % 4 == 0)
+        var body = fixed + prefix
         for array in arrays { array.withUnsafeBytes { body.append(contentsOf: $0) } }
         let floats = (body.count - fixedSize) / 4
         try output.sink.write(StreamHeader(kind: .model, elementType: .float32, metric: metric, dim: dim, aux: UInt32(clusterCount), count: floats).encoded())

@@ -15,31 +15,7 @@ public enum ProbeSelection: Sendable, Equatable {
     /// The clusters to fetch, in rank order, given one query's scores (smaller = better).
     public func choose(scores: UnsafePointer<Float>, sizes: [Int]) -> [Int] {
         let k = sizes.count
-        func ranked(_ m: Int) -> [Int] {
-            // Top m by a bounded max-heap, then sorted: K log m instead of a full sort.
-            var heap = [(Float, Int)]()
-            heap.reserveCapacity(m)
-            func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 > b.0 || (a.0 == b.0 && a.1 > b.1) }
-            for c in 0..<k {
-                let e = (scores[c], c)
-                if heap.count < m {
-                    heap.append(e)
-                    var i = heap.count - 1
-                    while i > 0 { let p = (i - 1) / 2; if worse(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break } }
-                } else if worse(heap[0], e) {
-                    heap[0] = e
-                    var i = 0
-                    while true {
-                        let l = 2 * i + 1
-                        if l >= m { break }
-                        var c = l
-                        if l + 1 < m && worse(heap[l + 1], heap[l]) { c = l + 1 }
-                        if worse(heap[c], heap[i]) { heap.swapAt(c, i); i = c } else { break }
-                    }
-                }
-            }
-            return heap.sorted { worse($1, $0) }.map(\.1)
-        }
+        func ranked(_ m: Int) -> [Int] { Self.ranked(m, scores: scores, count: k) }
         switch self {
         case .nprobe(let n):
             return ranked(min(n, k))
@@ -74,6 +50,33 @@ public enum ProbeSelection: Sendable, Equatable {
 }
 
 extension ProbeSelection {
+    /// The `m` best of `count` scores (smaller first, ties to the smaller number), in rank
+    /// order: a bounded max-heap, so count·log m instead of a full sort.
+    public static func ranked(_ m: Int, scores: UnsafePointer<Float>, count k: Int) -> [Int] {
+        var heap = [(Float, Int)]()
+        heap.reserveCapacity(m)
+        func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 > b.0 || (a.0 == b.0 && a.1 > b.1) }
+        for c in 0..<k {
+            let e = (scores[c], c)
+            if heap.count < m {
+                heap.append(e)
+                var i = heap.count - 1
+                while i > 0 { let p = (i - 1) / 2; if worse(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break } }
+            } else if m > 0 && worse(heap[0], e) {
+                heap[0] = e
+                var i = 0
+                while true {
+                    let l = 2 * i + 1
+                    if l >= m { break }
+                    var c = l
+                    if l + 1 < m && worse(heap[l + 1], heap[l]) { c = l + 1 }
+                    if worse(heap[c], heap[i]) { heap.swapAt(c, i); i = c } else { break }
+                }
+            }
+        }
+        return heap.sorted { worse($1, $0) }.map(\.1)
+    }
+
     /// SPANN's query-time pruning: of the clusters chosen for `query`, drops those whose
     /// centroid is more than (1 + `epsilon`) times as far as the nearest chosen one, with the
     /// distances of `Replication` (Euclidean for l2, 1 − cosine for ip and cos; the centroids

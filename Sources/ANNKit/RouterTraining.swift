@@ -195,8 +195,8 @@ public final class RouterTrainer {
         let n = min(ex.count, limit ?? ex.count)
         guard n > 0 else { return (0, 0) }
         let a = RouterModel.Activations()
-        return meanLoss(ex, count: n, clusters: model.clusterCount) { q, b, use in
-            model.forward(q, n: b, into: a)
+        return meanLoss(ex, count: n, clusters: model.clusterCount) { q, rows, use in
+            model.forward(q, n: rows.count, into: a)
             a.logits.withUnsafeMutableBufferPointer { use($0.baseAddress!) }
         }
     }
@@ -204,13 +204,13 @@ public final class RouterTrainer {
     /// Mean loss and top-1 accuracy over the first `n` examples, in blocks of 1024 queries;
     /// `forward` runs a router on a block and hands its logits (overwritten here) to the closure.
     static func meanLoss(_ ex: RouterExamples, count n: Int, clusters k: Int,
-                         forward: (UnsafePointer<Float>, Int, (UnsafeMutablePointer<Float>) -> Void) -> Void) -> (loss: Double, accuracy: Double) {
+                         forward: (UnsafePointer<Float>, Range<Int>, (UnsafeMutablePointer<Float>) -> Void) -> Void) -> (loss: Double, accuracy: Double) {
         var loss = 0.0, hits = 0
         var i0 = 0
         while i0 < n {
             let b = min(1024, n - i0)
             ex.queries.withUnsafeBufferPointer { q in
-                forward(q.baseAddress! + i0 * ex.dim, b) { z in
+                forward(q.baseAddress! + i0 * ex.dim, i0..<(i0 + b)) { z in
                     let r = lossAndGradient(z, n: b, k: k, positives: ex.positives[i0..<(i0 + b)], gradient: false)
                     loss += r.loss
                     hits += r.hits
@@ -219,6 +219,28 @@ public final class RouterTrainer {
             i0 += b
         }
         return (loss / Double(n), Double(hits) / Double(n))
+    }
+
+    /// `lossAndGradient` with gradient over a whole batch, on all cores: rows split in fixed
+    /// parts, summed in part order, so the result does not depend on the thread count.
+    static func batchLossAndGradient(_ logits: UnsafeMutablePointer<Float>, n b: Int, k: Int,
+                                     positives: ArraySlice<[UInt32]>) -> (loss: Double, hits: Int) {
+        let parts = 8
+        var partLoss = [Double](repeating: 0, count: parts), partHits = [Int](repeating: 0, count: parts)
+        partLoss.withUnsafeMutableBufferPointer { pl in
+            partHits.withUnsafeMutableBufferPointer { ph in
+                DispatchQueue.concurrentPerform(iterations: parts) { t in
+                    let lo = b * t / parts, hi = b * (t + 1) / parts
+                    guard hi > lo else { return }
+                    let r = lossAndGradient(logits + lo * k, n: hi - lo, k: k,
+                                            positives: positives[(positives.startIndex + lo)..<(positives.startIndex + hi)],
+                                            gradient: true, batch: b)
+                    pl[t] = r.loss
+                    ph[t] = r.hits
+                }
+            }
+        }
+        return (partLoss.reduce(0, +), partHits.reduce(0, +))
     }
 
     /// Softmax cross-entropy over the positives; with `gradient`, `logits` is overwritten by
@@ -271,25 +293,7 @@ public final class RouterTrainer {
         let md = model
         let d = md.dim, h1 = md.hidden1, h2 = md.hidden2, k = md.clusterCount
         x.withUnsafeBufferPointer { model.forward($0.baseAddress!, n: b, into: acts) }
-        // Rows split over the cores in fixed parts, summed in part order: thread-count independent.
-        let parts = 8
-        var partLoss = [Double](repeating: 0, count: parts), partHits = [Int](repeating: 0, count: parts)
-        acts.logits.withUnsafeMutableBufferPointer { z in
-            partLoss.withUnsafeMutableBufferPointer { pl in
-                partHits.withUnsafeMutableBufferPointer { ph in
-                    DispatchQueue.concurrentPerform(iterations: parts) { t in
-                        let lo = b * t / parts, hi = b * (t + 1) / parts
-                        guard hi > lo else { return }
-                        let r = Self.lossAndGradient(z.baseAddress! + lo * k, n: hi - lo, k: k,
-                                                     positives: positives[(positives.startIndex + lo)..<(positives.startIndex + hi)],
-                                                     gradient: true, batch: b)
-                        pl[t] = r.loss
-                        ph[t] = r.hits
-                    }
-                }
-            }
-        }
-        let r = (loss: partLoss.reduce(0, +), hits: partHits.reduce(0, +))
+        let r = acts.logits.withUnsafeMutableBufferPointer { Self.batchLossAndGradient($0.baseAddress!, n: b, k: k, positives: positives) }
         if da2.count < b * h2 { da2 = [Float](repeating: 0, count: b * h2) }
         if da1.count < b * h1 { da1 = [Float](repeating: 0, count: b * h1) }
         acts.logits.withUnsafeBufferPointer { dz in

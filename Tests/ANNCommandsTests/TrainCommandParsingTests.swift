@@ -12,7 +12,8 @@ import Testing
                     "--noise", "0", "--weight-decay", "0", "--validation", "0", "--from", "u8bin", "-v", "-"],
         required + ["--router", "residual", "--validation", "0.49", "-q", "train.bvecs.zst"],
         required + ["--router", "kernel", "--points", "32", "--point-lr", "0.01", "--epochs", "3", "train.bvecs"],
-        required + ["--router", "kernel", "--points", "1", "--point-lr", "0"],
+        required + ["--router", "kernel", "--points", "1", "--point-lr", "0", "--candidates", "0"],
+        required + ["--candidates", "16", "--init", "m0.annm", "--precision", "float32"],
         ["train.fvecs", "--output", "m", "--index", "i.anni", "--assignments", "a.anna", "--gt", "gt.ivecs"],
     ])
     func accepts(_ arguments: [String]) {
@@ -34,6 +35,8 @@ import Testing
         (required + ["--weight-decay=-1"], ["--weight-decay must not be negative"]),
         (required + ["--points", "0"], ["--points must be between 1 and 4096"]),
         (required + ["--point-lr=-0.1"], ["--point-lr must not be negative"]),
+        (required + ["--candidates=-1"], ["--candidates must not be negative"]),
+        (required + ["--precision", "int8"], ["int8", "--precision"]),
         (required + ["--router", "deep"], ["deep", "--router"]),
         (required + ["--seed", "x"], ["x", "--seed"]),
         (required + ["-q", "-v"], ["--quiet and --verbose"]),

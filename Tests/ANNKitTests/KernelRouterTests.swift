@@ -14,6 +14,23 @@ import Testing
         }
     }
 
+    /// A model file with one fixed byte changed and its checksum made valid again is refused
+    /// as bad data, with a message naming `word`.
+    func refusesFixedByte(_ bytes: [UInt8], at offset: Int, set value: UInt8, mentioning word: String, index: PackedIndex, dir: String,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var patched = bytes
+        patched[32 + offset] = value
+        let crc = Checksum.crc32c(Array(patched[32..<(patched.count - 4)]))
+        for i in 0..<4 { patched[patched.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        try Data(patched).write(to: URL(fileURLWithPath: "\(dir)/patched.annm"))
+        let e = annError({ _ = try ModelFile(path: "\(dir)/patched.annm", for: index).router() }, sourceLocation: sourceLocation)
+        guard case .badData(_, let message)? = e else {
+            Issue.record("expected bad data, got \(String(describing: e))", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(message.contains(word), "\(message)", sourceLocation: sourceLocation)
+    }
+
     /// Training and held-out halves of the problem's queries.
     func halves() throws -> (RouterExamples, RouterExamples) {
         try RouterProblem.get().examples.split(validation: 0.5)
@@ -27,6 +44,39 @@ import Testing
         let centroid = CentroidRouter(centroids: f.centroids, dim: f.dim, metric: .l2)
         let q = Array(try SampleData.siftQueries().values.prefix(50 * f.dim))
         #expect(rankings(routerScores(kernel, q, dim: f.dim), clusters: f.k) == rankings(routerScores(centroid, q, dim: f.dim), clusters: f.k))
+    }
+
+    /// Candidates restrict the scores to the clusters whose centroids rank first, and leave
+    /// theirs exactly as scoring every cluster gives them.
+    @Test func candidatesScoreOnlyTheNearestCentroidsClusters() throws {
+        try withIndex { idx, _ in
+            let f = try RouterProblem.get().index
+            var all = try KernelRouterTrainer.initial(for: idx, slots: 4, seed: 2)
+            all.weight = 2e-4
+            var some = all
+            some.candidates = 5
+            #expect(all.scoredClusters == f.k && some.scoredClusters == 5)
+            let q = Array(try SampleData.siftQueries().values.prefix(40 * f.dim))
+            let dense = routerScores(all, q, dim: f.dim), sparse = routerScores(some, q, dim: f.dim)
+            let byCentroid = rankings(routerScores(CentroidRouter(centroids: f.centroids, dim: f.dim, metric: .l2), q, dim: f.dim), clusters: f.k)
+            for i in 0..<40 {
+                let scored = (0..<f.k).filter { sparse[i * f.k + $0] < 1e29 }
+                #expect(Set(scored) == Set(byCentroid[i].prefix(5)), "query \(i)")
+                for c in scored {
+                    #expect(abs(sparse[i * f.k + c] - dense[i * f.k + c]) <= 1e-3 * max(1, abs(dense[i * f.k + c])), "query \(i), cluster \(c)")
+                }
+            }
+            // The threshold rule never fetches a cluster that was not scored.
+            for i in 0..<40 {
+                let chosen = sparse.withUnsafeBufferPointer {
+                    ProbeSelection.threshold(.leastNonzeroMagnitude).choose(scores: $0.baseAddress! + i * f.k, sizes: f.members.map(\.count))
+                }
+                #expect(Set(chosen).isSubset(of: byCentroid[i].prefix(5)), "query \(i): \(chosen)")
+            }
+            // More candidates than clusters means all of them.
+            some.candidates = f.k + 3
+            #expect(some.scoredClusters == f.k && routerScores(some, q, dim: f.dim) == dense)
+        }
     }
 
     @Test func initialPointsSummariseEachCluster() throws {
@@ -50,7 +100,7 @@ import Testing
 
     @Test func writeLoadRoundTrip() throws {
         try withIndex { idx, dir in
-            var r = try KernelRouterTrainer.initial(for: idx, slots: 4, seed: 1)
+            var r = try KernelRouterTrainer.initial(for: idx, slots: 4, candidates: 6, seed: 1)
             r.weight = 3e-4
             let out = try OutputFile(path: "\(dir)/k.annm")
             try r.write(to: out)
@@ -62,7 +112,8 @@ import Testing
             let file = try ModelFile(path: "\(dir)/k.annm", for: idx)
             #expect(file.architecture == .kernel)
             let back = try #require(try file.router() as? KernelRouter)
-            #expect(back.slots == 4 && back.weight == r.weight && back.points == r.points && back.logWeights == r.logWeights)
+            #expect(back.slots == 4 && back.candidates == 6 && back.weight == r.weight && back.points == r.points && back.logWeights == r.logWeights)
+            #expect(bytes[32 + 12] == 6)
             let q = Array(try SampleData.siftQueries().values.prefix(20 * 128))
             #expect(routerScores(back, q, dim: 128) == routerScores(r, q, dim: 128))
             #expect(throws: ANNError.self) { try RouterModel.load("\(dir)/k.annm", for: idx) }
@@ -71,13 +122,53 @@ import Testing
             damaged[32 + 32 + 400] ^= 1
             try Data(damaged).write(to: URL(fileURLWithPath: "\(dir)/bad.annm"))
             #expect(throws: ANNError.self) { try ModelFile(path: "\(dir)/bad.annm", for: idx) }
+            // As many candidates as clusters, with a valid checksum: refused (0 means all).
+            try refusesFixedByte(bytes, at: 12, set: 16, mentioning: "candidate", index: idx, dir: dir)
         }
     }
 
-    @Test func gradientsMatchFiniteDifferences() throws {
+    /// float16 points: half the file, scores within float16 rounding of the float32 router's,
+    /// and training widens them back.
+    @Test func halfPointsRoundTrip() throws {
+        try withIndex { idx, dir in
+            var r = try KernelRouterTrainer.initial(for: idx, slots: 4, candidates: 6, seed: 1)
+            r.weight = 3e-4
+            let half = r.halved()
+            #expect(half.isHalf && half.points.isEmpty && half.widened().points == r.points.map { Float(Float16($0)) })
+            let out = try OutputFile(path: "\(dir)/h.annm")
+            try half.write(to: out)
+            try out.commit()
+            let bytes = try readBytes("\(dir)/h.annm")
+            #expect(bytes.count == 32 + 32 + 2 * 16 * 4 * 128 + 4 * 16 * 4 + 4 && bytes[32 + 16] == 1)
+            let back = try #require(try ModelFile(path: "\(dir)/h.annm", for: idx).router() as? KernelRouter)
+            #expect(back.isHalf && back.halfPoints == half.halfPoints && back.logWeights == r.logWeights && back.candidates == 6)
+            let q = Array(try SampleData.siftQueries().values.prefix(20 * 128))
+            let exact = routerScores(r, q, dim: 128), rounded = routerScores(back, q, dim: 128)
+            #expect(routerScores(half, q, dim: 128) == rounded)
+            for (a, b) in zip(exact, rounded) where a < 1e29 { #expect(abs(a - b) < 0.02 * max(1, abs(a)), "\(a) vs \(b)") }
+            #expect(exact.map { $0 < 1e29 } == rounded.map { $0 < 1e29 })
+            // Training widens the points and trains from there, as from the float32 router rounded.
+            var p = KernelTrainingParameters()
+            p.batch = 128
+            let (train, _) = try halves()
+            let fromHalf = KernelRouterTrainer(model: back, parameters: p)
+            let fromRounded = KernelRouterTrainer(model: half.widened(), parameters: p)
+            #expect(!fromHalf.model.isHalf && fromHalf.model.points.count == 16 * 4 * 128)
+            _ = fromHalf.epoch(train, spread: [Float](repeating: 1, count: 128))
+            _ = fromRounded.epoch(train, spread: [Float](repeating: 1, count: 128))
+            #expect(fromHalf.model.points == fromRounded.model.points && fromHalf.model.points != half.widened().points)
+            // An unknown precision byte, with a valid checksum: refused.
+            try refusesFixedByte(bytes, at: 16, set: 2, mentioning: "precision", index: idx, dir: dir)
+        }
+    }
+
+    /// With candidates, each query's positives join them in training and in `evaluate` alike,
+    /// so the finite differences measure the loss the gradients are of.
+    @Test(arguments: [0, 4])
+    func gradientsMatchFiniteDifferences(candidates: Int) throws {
         try withIndex { idx, _ in
             let (train, _) = try halves()
-            var model = try KernelRouterTrainer.initial(for: idx, slots: 4, seed: 1)
+            var model = try KernelRouterTrainer.initial(for: idx, slots: 4, candidates: candidates, seed: 1)
             model.weight = KernelRouterTrainer.calibrate(model, on: train)
             let n = 200
             let ex = RouterExamples(dim: 128, queries: Array(train.queries.prefix(n * 128)), positives: Array(train.positives.prefix(n)))
@@ -105,10 +196,11 @@ import Testing
         }
     }
 
-    @Test func trainingLowersHeldOutLossReproducibly() throws {
+    @Test(arguments: [0, 6])
+    func trainingLowersHeldOutLossReproducibly(candidates: Int) throws {
         try withIndex { idx, _ in
             let (train, held) = try halves()
-            var start = try KernelRouterTrainer.initial(for: idx, slots: 4, seed: 1)
+            var start = try KernelRouterTrainer.initial(for: idx, slots: 4, candidates: candidates, seed: 1)
             start.weight = KernelRouterTrainer.calibrate(start, on: train)
             let before = KernelRouterTrainer.evaluate(start, held)
             func trained(seed: UInt64) -> KernelRouter {
