@@ -24,6 +24,9 @@ at() {
     }' "$1"
 }
 
+# mb FILE: a file's size in MB, one decimal.
+mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
+
 # secs NAME...: the summed wall time of build steps (the last run of each) from times.tsv.
 secs() {
   local total=0 s
@@ -143,6 +146,10 @@ Build time is the wall time of the steps each method needs, summed: k-means with
 assignment and packing; for SPANN-style, the replicated assignment and its pack instead; for the
 router, the training queries' ground truth, training, and each round's duplication, repack and
 training. The test queries' ground truth is shared and not counted.
+
+What routing keeps in memory besides the index directory: centroid routing and SPANN-style
+the centroids ($(mb "$out/centroids.fvecs")); the MLP router its weights ($(mb "$out/model.r0.annm"));
+the kernel router its points ($(mb "$out/model.k0.annm")).
 
 ![recall@1 against vectors fetched]($(basename "$plot"))
 
