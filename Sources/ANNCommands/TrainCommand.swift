@@ -152,24 +152,14 @@ public struct TrainCommand: ParsableCommand {
         let trainer = RouterTrainer(model: model, parameters: p)
         let spread = model.scale.map { 1 / $0 }
         let judge = held.count > 0 ? held : train
-        var best = (epoch: 0, accuracy: RouterTrainer.evaluate(model, judge).accuracy, model: model)
-        say.info("epoch 0 (start\(initModel == nil && router == .residual ? ": centroid routing" : "")): \(held.count > 0 ? "held-out" : "training") top-1 accuracy \(fmt4(best.accuracy))")
-        for e in 1...max(1, epochs) where epochs > 0 {
-            let t = Stopwatch()
-            let r = trainer.epoch(train, spread: spread)
-            let secs = t.seconds
+        let first = RouterTrainer.evaluate(model, judge).accuracy
+        say.info("epoch 0 (start\(initModel == nil && router == .residual ? ": centroid routing" : "")): \(held.count > 0 ? "held-out" : "training") top-1 accuracy \(fmt4(first))")
+        let best = bestEpoch(of: model, value: first, measure: "top-1", better: >, epochs: epochs, held: held, samples: train.count, say: say,
+                             epoch: { trainer.epoch(train, spread: spread) }) {
             let v = RouterTrainer.evaluate(trainer.model, judge)
-            say.progress("epoch", done: e, total: epochs)
-            say.info("epoch \(e)/\(epochs): loss \(fmt4(r.loss)), top-1 \(fmt4(r.accuracy)); \(held.count > 0 ? "held-out" : "training set") loss \(fmt4(v.loss)), top-1 \(fmt4(v.accuracy)); \(seconds(secs)), \(Int(Double(train.count) / secs)) samples/s")
-            if validation == 0 || v.accuracy > best.accuracy { best = (e, v.accuracy, trainer.model) }
+            return (trainer.model, v.loss, v.accuracy, v.accuracy, "")
         }
-        say.clearProgress()
-        if best.epoch == 0 && epochs > 0 && validation > 0 && !verbosity.quiet {
-            FileHandle.standardError.write("ann-train: warning: no epoch beat the starting point on held-out queries (top-1 \(fmt4(best.accuracy))); keeping the starting point\n".data(using: .utf8)!)
-        } else {
-            say.info("keeping epoch \(best.epoch) (held-out top-1 \(fmt4(best.accuracy)))")
-        }
-        try best.model.write(to: out)
+        try best.write(to: out)
         try out.commit()
         say.info("done in \(seconds(clock.seconds))")
     }
@@ -207,25 +197,40 @@ public struct TrainCommand: ParsableCommand {
             say.info("\(outside) of \(judge.count) \(held.count > 0 ? "held-out" : "training") queries (\(String(format: "%.2f", 100 * Double(outside) / Double(max(1, judge.count))))%) have their neighbour outside the \(model.scoredClusters) candidate clusters")
         }
         let first = KernelRouterTrainer.evaluate(model, judge)
-        var best = (epoch: 0, loss: first.loss, model: model)
+        say.info("epoch 0 (start): \(held.count > 0 ? "held-out" : "training") loss \(fmt4(first.loss)), top-1 \(fmt4(first.accuracy))")
+        let best = bestEpoch(of: model, value: first.loss, measure: "loss", better: <, epochs: epochs, held: held, samples: train.count, say: say,
+                             epoch: { trainer.epoch(train, spread: spread) }) {
+            let v = KernelRouterTrainer.evaluate(trainer.model, judge)
+            return (trainer.model, v.loss, v.accuracy, v.loss, "T = \(String(format: "%.4g", 1 / trainer.model.weight)); ")
+        }
+        try (precision == .float16 ? best.halved() : best.widened()).write(to: out)
+        try out.commit()
+    }
+
+    /// The epochs of either router: each is judged on the held-out queries (the training ones
+    /// if none are held out) by a `value` that `better` compares, and the best is kept, epoch 0
+    /// being the starting point; with nothing held out, the last. Warns when no epoch beats the
+    /// start.
+    func bestEpoch<M>(of start: M, value: Double, measure: String, better: (Double, Double) -> Bool, epochs: Int,
+                      held: RouterExamples, samples: Int, say: Reporter, epoch: () -> (loss: Double, accuracy: Double),
+                      judge: () -> (model: M, loss: Double, accuracy: Double, value: Double, note: String)) -> M {
         let what = held.count > 0 ? "held-out" : "training"
-        say.info("epoch 0 (start): \(what) loss \(fmt4(first.loss)), top-1 \(fmt4(first.accuracy))")
+        var best = (epoch: 0, value: value, model: start)
         for e in 1...max(1, epochs) where epochs > 0 {
             let t = Stopwatch()
-            let r = trainer.epoch(train, spread: spread)
+            let r = epoch()
             let secs = t.seconds
-            let v = KernelRouterTrainer.evaluate(trainer.model, judge)
+            let v = judge()
             say.progress("epoch", done: e, total: epochs)
-            say.info("epoch \(e)/\(epochs): loss \(fmt4(r.loss)), top-1 \(fmt4(r.accuracy)); \(what) loss \(fmt4(v.loss)), top-1 \(fmt4(v.accuracy)); T = \(String(format: "%.4g", 1 / trainer.model.weight)); \(seconds(secs)), \(Int(Double(train.count) / secs)) samples/s")
-            if held.count == 0 || v.loss < best.loss { best = (e, v.loss, trainer.model) }
+            say.info("epoch \(e)/\(epochs): loss \(fmt4(r.loss)), top-1 \(fmt4(r.accuracy)); \(what) loss \(fmt4(v.loss)), top-1 \(fmt4(v.accuracy)); \(v.note)\(seconds(secs)), \(Int(Double(samples) / secs)) samples/s")
+            if held.count == 0 || better(v.value, best.value) { best = (e, v.value, v.model) }
         }
         say.clearProgress()
         if best.epoch == 0 && epochs > 0 && held.count > 0 && !verbosity.quiet {
-            FileHandle.standardError.write("ann-train: warning: no epoch beat the starting point on held-out queries (loss \(fmt4(best.loss))); keeping the starting point\n".data(using: .utf8)!)
+            FileHandle.standardError.write("ann-train: warning: no epoch beat the starting point on held-out queries (\(measure) \(fmt4(best.value))); keeping the starting point\n".data(using: .utf8)!)
         } else {
-            say.info("keeping epoch \(best.epoch) (\(what) loss \(fmt4(best.loss)))")
+            say.info("keeping epoch \(best.epoch) (\(what) \(measure) \(fmt4(best.value)))")
         }
-        try (precision == .float16 ? best.model.halved() : best.model.widened()).write(to: out)
-        try out.commit()
+        return best.model
     }
 }

@@ -33,9 +33,9 @@ public struct KernelRouter: ClusterRouter {
     private var halfNorms: [Float] = []
     /// `K·slots` log-weights a_cj.
     public var logWeights: [Float]
-    /// The index's centroids (K × d), which pick the candidates; the model file does not repeat them.
-    public let centroids: [Float]
-    private let centroidNorms: [Float]
+    /// Centroid routing over the index's centroids, which picks the candidates (nil without
+    /// centroids: every cluster is scored); the model file does not repeat them.
+    let coarse: CentroidRouter?
 
     /// The log-weight of an unused slot: finite, so files and sums never hold NaN or ∞.
     public static let absent: Float = -1e30
@@ -55,14 +55,7 @@ public struct KernelRouter: ClusterRouter {
         self.points = points
         self.halfPoints = halfPoints
         self.logWeights = logWeights
-        self.centroids = centroids
-        var norms = [Float](repeating: 0, count: centroids.count / max(dim, 1))
-        if metric == .l2 && !norms.isEmpty {
-            centroids.withUnsafeBufferPointer { c in
-                norms.withUnsafeMutableBufferPointer { Kernels.squaredNorms(c.baseAddress!, n: $0.count, d: dim, into: $0.baseAddress!) }
-            }
-        }
-        centroidNorms = norms
+        coarse = centroids.isEmpty ? nil : CentroidRouter(centroids: centroids, dim: dim, metric: metric)
         halfNorms = Self.squaredNorms(halfPoints, dim: dim)
     }
 
@@ -75,8 +68,6 @@ public struct KernelRouter: ClusterRouter {
             }
         }
     }
-
-    public var parameterCount: Int { clusterCount * slots * (dim + 1) + 1 }
 
     /// Whether the points are held as float16.
     public var isHalf: Bool { !halfPoints.isEmpty }
@@ -118,7 +109,7 @@ public struct KernelRouter: ClusterRouter {
     }
 
     /// Clusters scored per query: `candidates`, or K when that is 0 or at least K.
-    public var scoredClusters: Int { candidates == 0 || candidates >= clusterCount || centroids.isEmpty ? clusterCount : candidates }
+    public var scoredClusters: Int { candidates == 0 || candidates >= clusterCount || coarse == nil ? clusterCount : candidates }
 
     /// Buffers of one forward pass, kept for the backward pass.
     public final class Workspace {
@@ -167,26 +158,20 @@ public struct KernelRouter: ClusterRouter {
         }
         if ws.logits.count < n * k { ws.logits = [Float](repeating: 0, count: n * k) }
         var picks = [[Int]](repeating: [], count: n)
+        let p = max(1, min(n, parts)), coarse = coarse!
         ws.logits.withUnsafeMutableBufferPointer { lp in
-            centroids.withUnsafeBufferPointer { cp in
-                centroidNorms.withUnsafeBufferPointer { np in
-                    picks.withUnsafeMutableBufferPointer { pk in
-                        DispatchQueue.concurrentPerform(iterations: max(1, min(n, parts))) { t in
-                            let lo = n * t / max(1, min(n, parts)), hi = n * (t + 1) / max(1, min(n, parts))
-                            guard hi > lo else { return }
-                            let s = lp.baseAddress! + lo * k
-                            BLAS.gemmABt(m: hi - lo, n: k, k: dim, alpha: metric == .l2 ? -2 : -1, a: queries + lo * dim, lda: dim,
-                                         b: cp.baseAddress!, ldb: dim, beta: 0, c: s, ldc: k)
-                            for i in lo..<hi {
-                                let row = s + (i - lo) * k
-                                if metric == .l2 { for j in 0..<k { row[j] += np[j] } }
-                                var chosen = ProbeSelection.ranked(c, scores: row, count: k)
-                                if let include {
-                                    for p in include[include.startIndex + i] where !chosen.contains(Int(p)) { chosen.append(Int(p)) }
-                                }
-                                pk[i] = chosen
-                            }
+            picks.withUnsafeMutableBufferPointer { pk in
+                DispatchQueue.concurrentPerform(iterations: p) { t in
+                    let lo = n * t / p, hi = n * (t + 1) / p
+                    guard hi > lo else { return }
+                    let s = lp.baseAddress! + lo * k
+                    coarse.score(queries: queries + lo * dim, n: hi - lo, dim: dim, into: s)
+                    for i in lo..<hi {
+                        var chosen = ProbeSelection.ranked(c, scores: s + (i - lo) * k, count: k)
+                        if let include {
+                            for p in include[include.startIndex + i] where !chosen.contains(Int(p)) { chosen.append(Int(p)) }
                         }
+                        pk[i] = chosen
                     }
                 }
             }
@@ -348,12 +333,5 @@ public struct KernelRouter: ClusterRouter {
             self.init(dim: d, clusterCount: k, slots: m, candidates: c, metric: file.metric, fingerprint: file.fingerprint, weight: w,
                       points: a[0], logWeights: a[1], centroids: file.centroids)
         }
-    }
-
-    /// Reads a kernel router and binds it to `index`.
-    public static func load(_ path: String, for index: PackedIndex) throws -> KernelRouter {
-        let file = try ModelFile(path: path, for: index)
-        guard file.architecture == .kernel else { throw file.bad("is an MLP router, not a kernel router") }
-        return try KernelRouter(file: file)
     }
 }

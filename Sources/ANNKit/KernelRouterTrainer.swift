@@ -154,22 +154,7 @@ public final class KernelRouterTrainer {
 
     /// Trains one epoch over `ex` (shuffled, with noise if set); returns the mean loss and accuracy.
     public func epoch(_ ex: RouterExamples, spread: [Float]) -> (loss: Double, accuracy: Double) {
-        BLAS.setThreads(1)
-        let n = ex.count, bs = p.batch
-        var order = Array(0..<n)
-        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
-        var batch = [Float](repeating: 0, count: bs * ex.dim)
-        var loss = 0.0, hits = 0
-        var i0 = 0
-        while i0 < n {
-            let b = min(bs, n - i0)
-            let pos = ex.gather(order[i0..<(i0 + b)], into: &batch, noise: p.noise, spread: spread, rng: &rng)
-            let r = step(batch, n: b, positives: pos[...])
-            loss += r.loss
-            hits += r.hits
-            i0 += b
-        }
-        return (loss / Double(max(1, n)), Double(hits) / Double(max(1, n)))
+        RouterTrainer.shuffledEpoch(ex, batch: p.batch, noise: p.noise, spread: spread, rng: &rng) { step($0, n: $1, positives: $2) }
     }
 
     private func step(_ x: [Float], n b: Int, positives: ArraySlice<[UInt32]>) -> (loss: Double, hits: Int) {

@@ -271,17 +271,25 @@ public final class RouterTrainer {
 
     /// Trains one epoch over `ex` (shuffled, with noise); returns the mean loss and accuracy.
     public func epoch(_ ex: RouterExamples, spread: [Float]) -> (loss: Double, accuracy: Double) {
+        Self.shuffledEpoch(ex, batch: p.batch, noise: p.noise, spread: spread, rng: &rng) { step($0, n: $1, positives: $2) }
+    }
+
+    /// One pass over `ex` in a fresh order drawn from `rng`, in batches of `bs` gathered with
+    /// noise, each handed to `step` (queries, count, positives); the mean loss and top-1
+    /// accuracy of the steps. Both routers' trainers run their epochs through it.
+    static func shuffledEpoch(_ ex: RouterExamples, batch bs: Int, noise: Float, spread: [Float], rng: inout RandomGenerator,
+                              step: ([Float], Int, ArraySlice<[UInt32]>) -> (loss: Double, hits: Int)) -> (loss: Double, accuracy: Double) {
         BLAS.setThreads(1)
-        let d = ex.dim, n = ex.count, bs = p.batch
+        let n = ex.count
         var order = Array(0..<n)
         for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
-        var batch = [Float](repeating: 0, count: bs * d)
+        var batch = [Float](repeating: 0, count: bs * ex.dim)
         var loss = 0.0, hits = 0
         var i0 = 0
         while i0 < n {
             let b = min(bs, n - i0)
-            let pos = ex.gather(order[i0..<(i0 + b)], into: &batch, noise: p.noise, spread: spread, rng: &rng)
-            let r = step(batch, n: b, positives: pos[...])
+            let pos = ex.gather(order[i0..<(i0 + b)], into: &batch, noise: noise, spread: spread, rng: &rng)
+            let r = step(batch, b, pos[...])
             loss += r.loss
             hits += r.hits
             i0 += b

@@ -31,6 +31,15 @@ import Testing
         #expect(message.contains(word), "\(message)", sourceLocation: sourceLocation)
     }
 
+    /// The initial router for `idx` (4 points per cluster, seed 1), calibrated on the training
+    /// half, with both halves.
+    func calibratedStart(_ idx: PackedIndex, candidates: Int) throws -> (KernelRouter, RouterExamples, RouterExamples) {
+        let (train, held) = try halves()
+        var model = try KernelRouterTrainer.initial(for: idx, slots: 4, candidates: candidates, seed: 1)
+        model.weight = KernelRouterTrainer.calibrate(model, on: train)
+        return (model, train, held)
+    }
+
     /// Training and held-out halves of the problem's queries.
     func halves() throws -> (RouterExamples, RouterExamples) {
         try RouterProblem.get().examples.split(validation: 0.5)
@@ -167,9 +176,7 @@ import Testing
     @Test(arguments: [0, 4])
     func gradientsMatchFiniteDifferences(candidates: Int) throws {
         try withIndex { idx, _ in
-            let (train, _) = try halves()
-            var model = try KernelRouterTrainer.initial(for: idx, slots: 4, candidates: candidates, seed: 1)
-            model.weight = KernelRouterTrainer.calibrate(model, on: train)
+            let (model, train, _) = try calibratedStart(idx, candidates: candidates)
             let n = 200
             let ex = RouterExamples(dim: 128, queries: Array(train.queries.prefix(n * 128)), positives: Array(train.positives.prefix(n)))
             let trainer = KernelRouterTrainer(model: model, parameters: KernelTrainingParameters())
@@ -199,9 +206,7 @@ import Testing
     @Test(arguments: [0, 6])
     func trainingLowersHeldOutLossReproducibly(candidates: Int) throws {
         try withIndex { idx, _ in
-            let (train, held) = try halves()
-            var start = try KernelRouterTrainer.initial(for: idx, slots: 4, candidates: candidates, seed: 1)
-            start.weight = KernelRouterTrainer.calibrate(start, on: train)
+            let (start, train, held) = try calibratedStart(idx, candidates: candidates)
             let before = KernelRouterTrainer.evaluate(start, held)
             func trained(seed: UInt64) -> KernelRouter {
                 var p = KernelTrainingParameters()
