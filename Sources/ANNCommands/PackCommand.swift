@@ -62,9 +62,9 @@ public struct PackCommand: ParsableCommand {
         guard base.dim == cr.dim else {
             throw ANNError.badData(source: base.name, message: "base dimension \(base.dim) does not match the centroids' \(cr.dim)")
         }
+        base.fingerprinting = true
         let out = try OutputFile(path: output)
-        var centroidData = cents
-        if m != .l2 { centroidData.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: k, d: cr.dim) } }
+        let centroidData = Fingerprint.storedCentroids(cents, dim: cr.dim, metric: m)
         let writer = IndexWriter(output: out, dim: base.dim, type: base.elementType, metric: m, centroids: centroidData,
                                  level: level, budget: memory << 20)
         let block = 16384
@@ -97,7 +97,10 @@ public struct PackCommand: ParsableCommand {
         }
         say.clearProgress()
         say.info("read \(seen) vectors of dimension \(base.dim) (\(base.elementType.name)) in \(seconds(clock.seconds))")
-        let r = try writer.finish { say.progress("clusters packed", done: $0, total: k) }
+        guard let baseFingerprint = base.fingerprint else {
+            throw ANNError.badData(source: base.name, message: "the base was not read to its end")
+        }
+        let r = try writer.finish(baseFingerprint: baseFingerprint) { say.progress("clusters packed", done: $0, total: k) }
         say.clearProgress()
         try out.commit()
         let sorted = r.clusterSizes.sorted()

@@ -1,2 +1,2 @@
 /// The software version every tool prints with --version (the formats carry their own).
-public let toolVersion = "0.1.0"
+public let toolVersion = "0.2.0"

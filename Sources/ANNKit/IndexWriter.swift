@@ -37,7 +37,8 @@ public final class IndexWriter {
     private var report = Report()
     private var lastID = -1
 
-    /// `budget` bounds the bytes of vectors held in memory before spilling.
+    /// `centroids` are in the form the index stores (`Fingerprint.storedCentroids`: unit length
+    /// for ip and cos). `budget` bounds the bytes of vectors held in memory before spilling.
     public init(output: OutputFile, dim: Int, type: ElementType, metric: Metric, centroids: [Float], level: Int,
                 budget: Int = 64 << 20) {
         let k = centroids.count / dim
@@ -113,11 +114,15 @@ public final class IndexWriter {
         return (ids, bytes)
     }
 
-    /// Compresses and writes every cluster, the directory and the trailer. `progress`
-    /// receives the clusters written so far.
-    public func finish(progress: (Int) -> Void = { _ in }) throws -> Report {
+    /// Compresses and writes every cluster, the directory and the trailer. `baseFingerprint` is
+    /// the `BaseFingerprint` of the base the vectors came from (`VectorReader.fingerprint`), which
+    /// the trailer records with the base's count. `progress` receives the clusters written so far.
+    public func finish(baseFingerprint: UInt64, progress: (Int) -> Void = { _ in }) throws -> Report {
         if spill != nil { try spillAll() }
         let k = report.clusters
+        guard report.vectors <= Int(UInt32.max) else {
+            throw ANNError.badData(source: output.sink.name, message: "\(report.vectors) vectors are more than 32-bit ids can name")
+        }
         let sink = output.sink
         try sink.write(StreamHeader(kind: .index, elementType: type, metric: metric, dim: dim, aux: UInt32(k), count: report.vectors).encoded())
         var entries = [UInt8](repeating: 0, count: k * PackedIndex.entrySize)
@@ -181,9 +186,12 @@ public final class IndexWriter {
         trailer.replaceSubrange(0..<4, with: PackedIndex.trailerMagic)
         trailer.storeLE(Checksum.crc32c(dir), at: 4)
         trailer.storeLE(UInt64(dirOffset), at: 8)
-        trailer.storeLE(PackedIndex.fingerprint(centroids: centroids, k: k, dim: dim, metric: metric), at: 16)
-        trailer[24] = layout.rawValue
-        trailer[25] = UInt8(clamping: level)
+        trailer.storeLE(Fingerprint.clustering(storedCentroids: centroids, dim: dim, metric: metric), at: 16)
+        trailer.storeLE(baseFingerprint, at: 24)
+        trailer[32] = layout.rawValue
+        trailer[33] = UInt8(clamping: min(level, PackedIndex.maxLevel))
+        trailer.storeLE(UInt32(report.vectors), at: 40)
+        trailer.storeLE(Checksum.crc32c(Array(trailer[0..<PackedIndex.trailerChecksumOffset])), at: PackedIndex.trailerChecksumOffset)
         try sink.write(trailer)
         report.fileBytes = sink.offset
         return report

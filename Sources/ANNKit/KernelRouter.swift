@@ -311,6 +311,21 @@ public struct KernelRouter: ClusterRouter {
     /// Bytes of `n` float16 values padded to a multiple of 4.
     static func halfBytes(_ n: Int) -> Int { (2 * n + 3) / 4 * 4 }
 
+    /// Words of the arrays of a kernel router with these fixed fields: the points (float32, or
+    /// float16 padded to 4 bytes), then one log-weight per point.
+    static func wordCount(fixed: [UInt8], dim d: Int, clusterCount k: Int, source: String) throws -> Int {
+        let m = Int(fixed.loadLE(at: 8) as UInt32), precision = fixed[16]
+        guard m >= 1 else { throw ANNError.badData(source: source, message: "a kernel router needs at least one point per cluster") }
+        guard precision <= 1 else { throw ANNError.badData(source: source, message: "unknown point precision \(precision): 0 is float32, 1 float16") }
+        let values = ModelFile.checkedSum(ofProducts: [[k, m, d]])
+        // Float16 points take (2 · values + 3) / 4 words; float32 points one each.
+        let pointWords = values.flatMap { v in precision == 1 ? ModelFile.checkedSum(ofProducts: [[2, v], [3]]).map { $0 / 4 } : v }
+        guard let pw = pointWords, let n = ModelFile.checkedSum(ofProducts: [[pw], [k, m]]) else {
+            throw ANNError.badData(source: source, message: "a kernel router of \(k) clusters of \(m) points in \(d) dimensions is too large to hold")
+        }
+        return n
+    }
+
     public init(file: ModelFile) throws {
         let d = file.dim, k = file.clusterCount, m = file.uint32(at: 8), c = file.uint32(at: 12)
         guard m >= 1 else { throw file.bad("a kernel router needs at least one point per cluster") }

@@ -7,6 +7,16 @@ public struct ModelFile {
         case mlp = 0
         /// `KernelRouter`: weighted points inside each cluster.
         case kernel = 1
+
+        /// The 4-byte words after the fixed fields that a router of this kind with these fixed
+        /// fields has for `dim` and `clusterCount`; refuses fields no router has, and sizes that
+        /// do not fit an Int.
+        func wordCount(fixed: [UInt8], dim: Int, clusterCount: Int, source: String) throws -> Int {
+            switch self {
+            case .mlp: return try RouterModel.wordCount(fixed: fixed, dim: dim, clusterCount: clusterCount, source: source)
+            case .kernel: return try KernelRouter.wordCount(fixed: fixed, dim: dim, clusterCount: clusterCount, source: source)
+            }
+        }
     }
 
     static let fixedSize = 32
@@ -21,23 +31,44 @@ public struct ModelFile {
     var centroids: [Float]
 
     /// Reads `path` and refuses a damaged model or one trained for another clustering than `index`.
+    ///
+    /// Nothing is allocated from the header's word count until it is bounded: by the file's size
+    /// for a regular file, by the words the architecture implies for the index's dimension and
+    /// cluster count, and, for a pipe or compressed input, by the bytes that actually arrive.
     public init(path: String, for index: PackedIndex) throws {
         let input = try InputFile.open(path, from: .native)
         try input.expect(.model, foreign: [])
         let h = input.header!
         func bad(_ m: String) -> ANNError { .badData(source: path, message: m) }
-        guard let metric = h.metric, let floats = h.count else { throw bad("model header lacks its metric or size") }
-        guard floats < 1 << 32 else { throw bad("model header claims \(floats) weights") }
-        var body = [UInt8](repeating: 0, count: Self.fixedSize + floats * 4 + 4)
-        let n = try body.withUnsafeMutableBytes { try input.reader.read(into: $0) }
-        guard n == body.count else { throw bad("truncated model (\(n) of \(body.count) bytes after the header)") }
+        guard let metric = h.metric, let words = h.count else { throw bad("model header lacks its metric or size") }
+        guard words < 1 << 32 else { throw bad("model header claims \(words) weights") }
+        let d = h.dim, k = Int(h.aux)
+        guard d == index.dim, k == index.clusterCount, metric == index.metric else {
+            throw bad("the model was trained for another clustering (\(d)-d, \(k) clusters, \(metric.rawValue)) than \(index.path) (\(index.dim)-d, \(index.clusterCount) clusters, \(index.metric.rawValue))")
+        }
+        let bodySize = Self.fixedSize + 4 * words + 4
+        if let fileSize = input.byteSize, fileSize != StreamHeader.size + bodySize {
+            let claim = "the header claims \(words) weights (\(StreamHeader.size + bodySize) bytes), the file holds \(fileSize) bytes"
+            throw bad(fileSize < StreamHeader.size + bodySize ? "truncated model: \(claim)" : "trailing data after the model: \(claim)")
+        }
+        var fixed = [UInt8](repeating: 0, count: Self.fixedSize)
+        let nf = try fixed.withUnsafeMutableBytes { try input.reader.read(into: $0) }
+        guard nf == Self.fixedSize else { throw bad("truncated model (\(nf) of \(bodySize) bytes after the header)") }
+        // The fixed fields are not yet verified; they only bound what is read, and a damaged one
+        // is refused either here or by the checksum below.
+        guard let arch = Architecture(rawValue: fixed[17]) else { throw bad("unknown router architecture \(fixed[17])") }
+        let implied = try arch.wordCount(fixed: fixed, dim: d, clusterCount: k, source: path)
+        guard implied == words else {
+            throw bad("the header claims \(words) weights, the \(arch) router's fields imply \(implied): truncated or damaged model")
+        }
+        var body = fixed
+        try Self.readBody(input.reader, into: &body, total: bodySize, source: path)
+        guard try input.reader.atEnd() else { throw bad("trailing data after the model's \(bodySize) bytes") }
         let stored: UInt32 = body.loadLE(at: body.count - 4)
         body.removeLast(4)
         guard Checksum.crc32c(body) == stored else { throw bad("checksum mismatch: the model is damaged") }
-        guard let arch = Architecture(rawValue: body[17]) else { throw bad("unknown router architecture \(body[17])") }
         let fp: UInt64 = body.loadLE(at: 0)
-        let d = h.dim, k = Int(h.aux)
-        guard d == index.dim, k == index.clusterCount, metric == index.metric, fp == index.fingerprint else {
+        guard fp == index.fingerprint else {
             throw bad("the model was trained for another clustering (\(d)-d, \(k) clusters, \(metric.rawValue), fingerprint \(String(fp, radix: 16))) than \(index.path) (\(index.dim)-d, \(index.clusterCount) clusters, \(index.metric.rawValue), fingerprint \(String(index.fingerprint, radix: 16)))")
         }
         self.path = path
@@ -48,10 +79,42 @@ public struct ModelFile {
         centroids = index.centroids
     }
 
+    /// Reads until `body` holds `total` bytes, growing it a chunk at a time as data arrives, so
+    /// that a claimed size no input backs is never allocated.
+    static func readBody(_ reader: BufferedReader, into body: inout [UInt8], total: Int, source: String) throws {
+        let chunk = 1 << 20
+        while body.count < total {
+            let have = body.count
+            let want = min(chunk, total - have)
+            body.append(contentsOf: repeatElement(0, count: want))
+            let n = try body.withUnsafeMutableBytes { try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[have...])) }
+            guard n == want else {
+                throw ANNError.badData(source: source, message: "truncated model (\(have + n) of \(total) bytes after the header)")
+            }
+        }
+    }
+
     public var dim: Int { header.dim }
     public var clusterCount: Int { Int(header.aux) }
     public var fingerprint: UInt64 { body.loadLE(at: 0) }
     var floatCount: Int { (body.count - Self.fixedSize) / 4 }
+
+    /// The sum of the products of `terms` (each a list of factors), or nil on overflow.
+    static func checkedSum(ofProducts terms: [[Int]]) -> Int? {
+        var total = 0
+        for factors in terms {
+            var p = 1
+            for f in factors {
+                let (v, o) = p.multipliedReportingOverflow(by: f)
+                if o { return nil }
+                p = v
+            }
+            let (t, o) = total.addingReportingOverflow(p)
+            if o { return nil }
+            total = t
+        }
+        return total
+    }
 
     func uint32(at offset: Int) -> Int { Int(body.loadLE(at: offset) as UInt32) }
     func byte(at offset: Int) -> UInt8 { body[offset] }

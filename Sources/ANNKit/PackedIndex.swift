@@ -4,6 +4,10 @@ import Glibc
 /// memory, the clusters on storage, each fetched with one pread of exactly its frame, checked
 /// and decompressed. Nothing is cached between fetches.
 ///
+/// Every number read from the file is bounds-checked against the file's real size, with checked
+/// conversions and arithmetic, before it sizes an allocation or locates a read; every byte that
+/// decides decoding or location is covered by a checksum verified before it is used.
+///
 /// Threading: `fetch` may run on several threads at once, each with its own `ClusterBuffers`.
 public final class PackedIndex {
     public struct Entry: Sendable {
@@ -13,18 +17,29 @@ public final class PackedIndex {
         public var crc: UInt32
     }
 
-    public static let trailerSize = 32
+    public static let trailerSize = 48
     public static let entrySize = 24
     public static let trailerMagic = Array("ANNT".utf8)
+    /// Trailer bytes 0..<trailerChecksumOffset are covered by the CRC-32C stored at that offset.
+    public static let trailerChecksumOffset = 44
+    /// The highest zstd level a trailer may record.
+    public static let maxLevel = 22
 
     public let path: String
     public let dim: Int
     public let elementType: ElementType
     public let metric: Metric
+    /// Distinct base vectors (the header's count).
     public let vectorCount: Int
     public let layout: ClusterFrame.Layout
     public let level: Int
+    /// The clustering fingerprint (`Fingerprint.clustering`), verified against the centroids.
     public let fingerprint: UInt64
+    /// The base fingerprint (`BaseFingerprint`) of the base the index was packed from.
+    public let baseFingerprint: UInt64
+    /// The number of base vectors the index was packed from, as the trailer records it (equal
+    /// to `vectorCount`; every stored id is below it).
+    public let baseCount: Int
     public let entries: [Entry]
     /// `clusterCount × dim` float32.
     public let centroids: [Float]
@@ -38,12 +53,14 @@ public final class PackedIndex {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ANNError.missingInput(source: path, message: errnoText(errno)) }
         self.fd = fd
-        var st = stat()
-        fstat(fd, &st)
-        fileSize = Int(st.st_size)
         func bad(_ m: String) -> ANNError { .badData(source: path, message: m) }
         do {
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { throw ANNError.io(target: path, message: "stat failed: \(errnoText(errno))") }
             guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("not a regular file") }
+            guard let size = Int(exactly: st.st_size) else { throw bad("file size \(st.st_size) is not usable") }
+            fileSize = size
+            guard fileSize >= StreamHeader.size else { throw bad("truncated index (\(fileSize) bytes)") }
             var head = [UInt8](repeating: 0, count: StreamHeader.size)
             try Self.pread(fd, &head, at: 0, path: path)
             let h = try StreamHeader.decode(head, source: path)
@@ -51,77 +68,111 @@ public final class PackedIndex {
             guard let type = h.elementType, let metric = h.metric, h.aux > 0, let n = h.count else {
                 throw bad("packed index header lacks its element type, metric, cluster count or vector count")
             }
+            guard n <= Int(UInt32.max) else { throw bad("header counts \(n) vectors, more than 32-bit ids can name") }
             guard fileSize >= StreamHeader.size + Self.trailerSize else { throw bad("truncated index (\(fileSize) bytes)") }
+
+            // The trailer: magic, then its own checksum, then its fields.
+            let trailerAt = fileSize - Self.trailerSize
             var trailer = [UInt8](repeating: 0, count: Self.trailerSize)
-            try Self.pread(fd, &trailer, at: fileSize - Self.trailerSize, path: path)
+            try Self.pread(fd, &trailer, at: trailerAt, path: path)
             guard Array(trailer[0..<4]) == Self.trailerMagic else { throw bad("truncated or damaged index: no trailer at its end") }
-            let dirCRC: UInt32 = trailer.loadLE(at: 4)
-            let dirOffset = Int(trailer.loadLE(at: 8) as UInt64)
-            let k = Int(h.aux), d = h.dim
-            let dirSize = k * Self.entrySize + k * d * 4
-            guard dirOffset >= StreamHeader.size, dirOffset + dirSize == fileSize - Self.trailerSize else {
-                throw bad("truncated or damaged index: the directory does not fit the file")
+            let trailerCRC: UInt32 = trailer.loadLE(at: Self.trailerChecksumOffset)
+            guard trailerCRC == Checksum.crc32c(Array(trailer[0..<Self.trailerChecksumOffset])) else {
+                throw bad("trailer checksum mismatch: the index is damaged")
             }
-            guard let layout = ClusterFrame.Layout(rawValue: trailer[24]) else { throw bad("unknown vector layout \(trailer[24])") }
-            guard trailer[26..<32].allSatisfy({ $0 == 0 }) else { throw bad("reserved trailer bytes are not zero") }
+            let dirCRC: UInt32 = trailer.loadLE(at: 4)
+            let rawDirOffset: UInt64 = trailer.loadLE(at: 8)
+            guard let layout = ClusterFrame.Layout(rawValue: trailer[32]) else { throw bad("unknown vector layout \(trailer[32])") }
+            guard Int(trailer[33]) <= Self.maxLevel else { throw bad("zstd level \(trailer[33]) is not a level zstd has") }
+            guard trailer[34..<40].allSatisfy({ $0 == 0 }) else { throw bad("reserved trailer bytes are not zero") }
+            let trailerCount: UInt32 = trailer.loadLE(at: 40)
+            guard Int(trailerCount) == n else {
+                throw bad("trailer counts \(trailerCount) base vectors, the header \(n): the index is damaged")
+            }
+
+            // The directory must exactly fill the space between the frames and the trailer.
+            let k = Int(h.aux), d = h.dim
+            guard let dirOffset = Int(exactly: rawDirOffset), dirOffset >= StreamHeader.size, dirOffset <= trailerAt,
+                  let dirSize = Self.directorySize(clusters: k, dim: d), dirSize == trailerAt - dirOffset
+            else { throw bad("truncated or damaged index: the directory does not fit the file") }
             var dir = [UInt8](repeating: 0, count: dirSize)
             try Self.pread(fd, &dir, at: dirOffset, path: path)
-            let crc = Checksum.crc32c(dir)
-            guard crc == dirCRC else { throw bad("directory checksum mismatch: the index is damaged") }
+            guard Checksum.crc32c(dir) == dirCRC else { throw bad("directory checksum mismatch: the index is damaged") }
             var entries = [Entry]()
             entries.reserveCapacity(k)
             var total = 0
             for c in 0..<k {
                 let o = c * Self.entrySize
-                let e = Entry(offset: Int(dir.loadLE(at: o) as UInt64), size: Int(dir.loadLE(at: o + 8) as UInt32),
-                              vectors: Int(dir.loadLE(at: o + 12) as UInt32), crc: dir.loadLE(at: o + 16))
-                guard e.offset >= StreamHeader.size, e.offset + e.size <= dirOffset else {
-                    throw bad("cluster \(c): frame lies outside the file (truncated or damaged index)")
-                }
-                total += e.vectors
-                entries.append(e)
+                let rawOffset: UInt64 = dir.loadLE(at: o)
+                let size = Int(dir.loadLE(at: o + 8) as UInt32), vectors = Int(dir.loadLE(at: o + 12) as UInt32)
+                guard let offset = Int(exactly: rawOffset), offset >= StreamHeader.size,
+                      case let (end, overflow) = offset.addingReportingOverflow(size), !overflow, end <= dirOffset
+                else { throw bad("cluster \(c): frame lies outside the file (truncated or damaged index)") }
+                guard vectors <= n else { throw bad("cluster \(c): holds \(vectors) vectors, more than the \(n) of the base") }
+                guard (dir.loadLE(at: o + 20) as UInt32) == 0 else { throw bad("cluster \(c): reserved directory bytes are not zero") }
+                let (sum, tooMany) = total.addingReportingOverflow(vectors)
+                guard !tooMany else { throw bad("cluster \(c): the clusters hold more vectors than can be counted") }
+                total = sum
+                entries.append(Entry(offset: offset, size: size, vectors: vectors, crc: dir.loadLE(at: o + 16)))
             }
             guard total >= n else { throw bad("clusters hold \(total) vectors, fewer than the \(n) the header counts") }
-            var cents = [Float](repeating: 0, count: k * d)
-            cents.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: dir.withUnsafeBytes { $0 }[(k * Self.entrySize)...])) }
+            let centroidStart = k * Self.entrySize
+            let cents = dir.withUnsafeBytes { b in
+                [Float](unsafeUninitializedCapacity: k * d) { out, count in
+                    UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: b[centroidStart...]))
+                    count = k * d
+                }
+            }
+            let fp: UInt64 = trailer.loadLE(at: 16)
+            guard fp == Fingerprint.clustering(storedCentroids: cents, dim: d, metric: metric) else {
+                throw bad("clustering fingerprint does not match the centroids: the index is damaged")
+            }
             dim = d
             elementType = type
             self.metric = metric
             vectorCount = n
             self.layout = layout
-            level = Int(trailer[25])
-            fingerprint = trailer.loadLE(at: 16)
+            level = Int(trailer[33])
+            fingerprint = fp
+            baseFingerprint = trailer.loadLE(at: 24)
+            baseCount = Int(trailerCount)
             self.entries = entries
             centroids = cents
-            guard fingerprint == Self.fingerprint(centroids: cents, k: k, dim: d, metric: metric) else {
-                throw bad("clustering fingerprint does not match the centroids: the index is damaged")
-            }
         } catch {
             Glibc.close(fd)
             throw error
         }
     }
 
+    /// Bytes of the directory of `clusters` clusters in `dim` dimensions (entries, then the
+    /// centroids as float32), or nil when that does not fit an Int.
+    static func directorySize(clusters k: Int, dim d: Int) -> Int? {
+        let (entries, o1) = k.multipliedReportingOverflow(by: entrySize)
+        let (values, o2) = k.multipliedReportingOverflow(by: d)
+        let (floats, o3) = values.multipliedReportingOverflow(by: 4)
+        let (total, o4) = entries.addingReportingOverflow(floats)
+        return o1 || o2 || o3 || o4 ? nil : total
+    }
+
     deinit { Glibc.close(fd) }
 
-    /// The identity of a clustering: what a router model must have been trained for.
+    /// The clustering fingerprint of centroids in stored form; `Fingerprint.clustering(storedCentroids:dim:metric:)`.
     public static func fingerprint(centroids: [Float], k: Int, dim: Int, metric: Metric) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        var head = [UInt8](repeating: 0, count: 9)
-        head.storeLE(UInt32(k), at: 0)
-        head.storeLE(UInt32(dim), at: 4)
-        head[8] = metric.code
-        h = head.withUnsafeBytes { Checksum.fnv1a($0, seed: h) }
-        return centroids.withUnsafeBytes { Checksum.fnv1a($0, seed: h) }
+        precondition(centroids.count == k * dim)
+        return Fingerprint.clustering(storedCentroids: centroids, dim: dim, metric: metric)
     }
 
     /// Fetches cluster `c` into `buffers`: one pread of its frame, CRC check, decompression,
-    /// decoding to ids and float32 vectors. Returns the number of vectors.
+    /// decoding to ids and float32 vectors. Returns the number of vectors. The frame's content is
+    /// decompressed into a buffer grown as output arrives and must be exactly what the directory
+    /// claims; its ids must ascend strictly and stay below the base's count.
     @discardableResult
     public func fetch(_ c: Int, into buffers: ClusterBuffers) throws -> Int {
         let e = entries[c]
         func bad(_ m: String) -> ANNError { .badData(source: path, message: "cluster \(c): \(m)") }
-        buffers.reserve(compressed: e.size, vectors: e.vectors, dim: dim, type: elementType)
+        // The frame's size was bounded by the directory against the file; the content's is not
+        // trusted until the bytes exist.
+        buffers.reserve(compressed: e.size)
         let got = buffers.compressed.withUnsafeMutableBytes { b -> Int in
             var done = 0
             while done < e.size {
@@ -138,14 +189,27 @@ public final class PackedIndex {
         guard crc == e.crc else {
             throw bad("checksum mismatch (stored \(String(e.crc, radix: 16)), computed \(String(crc, radix: 16))): the index is damaged")
         }
-        let contentSize = ClusterFrame.byteCount(vectors: e.vectors, dim: dim, type: elementType)
+        let n = e.vectors
+        let (perVector, o1) = dim.multipliedReportingOverflow(by: elementType.size)
+        let (record, o2) = perVector.addingReportingOverflow(4)
+        let (contentSize, o3) = n.multipliedReportingOverflow(by: record)
+        guard !(o1 || o2 || o3) else { throw bad("\(n) vectors of dimension \(dim) cannot be held") }
         try buffers.compressed.withUnsafeBytes { src in
-            try Zstd.decompress(UnsafeRawBufferPointer(rebasing: src[0..<e.size]),
-                                into: UnsafeMutableRawBufferPointer(start: buffers.content, count: contentSize), source: "\(path): cluster \(c)")
+            try buffers.decompress(UnsafeRawBufferPointer(rebasing: src[0..<e.size]), expected: contentSize, source: "\(path): cluster \(c)")
         }
-        ClusterFrame.decode(buffers.content, n: e.vectors, dim: dim, type: elementType, layout: layout,
-                            ids: buffers.ids, floats: buffers.floats)
-        return e.vectors
+        // The content arrived whole: n is now backed by real bytes and may size the outputs.
+        buffers.reserve(vectors: n, dim: dim)
+        ClusterFrame.decode(buffers.content, n: n, dim: dim, type: elementType, layout: layout, ids: buffers.ids, floats: buffers.floats)
+        // Ids are delta coded with wrapping: a wrap shows as a descent, so ascent and the last id
+        // bound them all.
+        let ids = buffers.ids
+        for i in 1..<max(1, n) where ids[i] <= ids[i - 1] {
+            throw bad("vector ids do not ascend at position \(i) (\(ids[i - 1]), then \(ids[i])): the index is damaged")
+        }
+        if n > 0 && Int(ids[n - 1]) >= vectorCount {
+            throw bad("vector id \(ids[n - 1]) is not below the \(vectorCount) vectors of the base: the index is damaged")
+        }
+        return n
     }
 
     /// Asks the kernel to drop this file's cached pages, so the next fetches come from the
@@ -166,29 +230,36 @@ public final class PackedIndex {
 /// Reusable per-thread buffers for fetching clusters: no allocation per fetch once grown.
 public final class ClusterBuffers {
     public var compressed: [UInt8] = []
-    public private(set) var content: UnsafeMutableRawPointer = .allocate(byteCount: 1, alignment: 64)
+    /// The decompressed content of the last frame.
+    public var content: UnsafeMutableRawPointer { contentBuffer.baseAddress! }
     public private(set) var ids: UnsafeMutablePointer<UInt32> = .allocate(capacity: 1)
     public private(set) var floats: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
-    private var contentCapacity = 1
-    private var vectorCapacity = 0
+    private var contentBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1, alignment: 64)
+    private var decoder: Zstd.FrameDecoder?
+    private var vectorCapacity = 1
     private var floatCapacity = 1
 
     public init() {}
 
+    /// Bytes these buffers hold now (they only grow with what fetched frames really contained).
+    public var heldBytes: Int { compressed.count + contentBuffer.count + 4 * vectorCapacity + 4 * floatCapacity }
+
     deinit {
-        content.deallocate()
+        contentBuffer.deallocate()
         ids.deallocate()
         floats.deallocate()
     }
 
-    func reserve(compressed size: Int, vectors n: Int, dim: Int, type: ElementType) {
+    func reserve(compressed size: Int) {
         if compressed.count < size { compressed = [UInt8](repeating: 0, count: size) }
-        let cs = ClusterFrame.byteCount(vectors: n, dim: dim, type: type)
-        if contentCapacity < cs {
-            content.deallocate()
-            content = .allocate(byteCount: cs, alignment: 64)
-            contentCapacity = cs
-        }
+    }
+
+    func decompress(_ frame: UnsafeRawBufferPointer, expected: Int, source: String) throws {
+        if decoder == nil { decoder = try Zstd.FrameDecoder() }
+        try decoder!.decompress(frame, expected: expected, into: &contentBuffer, source: source)
+    }
+
+    func reserve(vectors n: Int, dim: Int) {
         if vectorCapacity < n {
             ids.deallocate()
             ids = .allocate(capacity: n)

@@ -139,17 +139,33 @@ public struct RouterModel: ClusterRouter {
         return try RouterModel(file: file)
     }
 
+    /// Words of the arrays of an MLP with these fixed fields: mean, scale, W1, b1, W2, b2, W3, b3.
+    static func wordCount(fixed: [UInt8], dim d: Int, clusterCount k: Int, source: String) throws -> Int {
+        let h1 = Int(fixed.loadLE(at: 8) as UInt32), h2 = Int(fixed.loadLE(at: 12) as UInt32)
+        guard h1 >= 1, h2 >= 1 else { throw ANNError.badData(source: source, message: "hidden layers of \(h1) and \(h2) units") }
+        guard let n = ModelFile.checkedSum(ofProducts: [[2, d], [h1, d], [h1], [h2, h1], [h2], [k, h2], [k]]) else {
+            throw ANNError.badData(source: source, message: "an MLP \(d)→\(h1)→\(h2)→\(k) is too large to hold")
+        }
+        return n
+    }
+
     public init(file: ModelFile) throws {
         let d = file.dim, k = file.clusterCount
         let h1 = file.uint32(at: 8), h2 = file.uint32(at: 12)
         guard file.body[16] == 1 else { throw file.bad("unknown activation \(file.body[16])") }
+        // ModelFile checked the word count against these fields before reading the arrays.
         let counts = [d, d, h1 * d, h1, h2 * h1, h2, k * h2, k]
         guard counts.reduce(0, +) == file.floatCount else { throw file.bad("weights do not match the architecture \(d)→\(h1)→\(h2)→\(k)") }
+        let centroidWeight = file.float(at: 20)
+        guard centroidWeight.isFinite && centroidWeight >= 0 else {
+            throw file.bad("centroid weight \(centroidWeight) is not a finite non-negative number")
+        }
         self.init(dim: d, clusterCount: k, hidden1: 1, hidden2: 1, metric: file.metric, centroids: file.centroids,
-                  fingerprint: file.fingerprint, centroidWeight: file.float(at: 20), mean: [], scale: [], seed: 0)
+                  fingerprint: file.fingerprint, centroidWeight: centroidWeight, mean: [], scale: [], seed: 0)
         hidden1 = h1
         hidden2 = h2
         let a = file.arrays(counts)
+        guard a.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw file.bad("the model holds NaN or infinite weights") }
         mean = a[0]; scale = a[1]; w1 = a[2]; b1 = a[3]; w2 = a[4]; b2 = a[5]; w3 = a[6]; b3 = a[7]
     }
 }

@@ -1,7 +1,10 @@
-/// The 32-byte header that starts every native stream (ann-formats(5), THE HEADER).
+/// The 32-byte header that starts every native stream (ann-formats(5), THE HEADER). Version 2
+/// carries a CRC-32C of its first 24 bytes, so no field that decides decoding is used unverified.
 public struct StreamHeader: Equatable, Sendable {
     public static let size = 32
-    public static let currentVersion: UInt16 = 1
+    public static let currentVersion: UInt16 = 2
+    /// Where the CRC-32C of bytes 0..<checksumOffset is stored.
+    public static let checksumOffset = 24
     public static let unknownCount = UInt64.max
 
     public var kind: StreamKind
@@ -31,6 +34,8 @@ public struct StreamHeader: Equatable, Sendable {
         b.storeLE(UInt32(dim), at: 8)
         b.storeLE(aux, at: 12)
         b.storeLE(count.map { UInt64($0) } ?? StreamHeader.unknownCount, at: 16)
+        b.storeLE(b.withUnsafeBytes { Checksum.crc32c(UnsafeRawBufferPointer(rebasing: $0[0..<StreamHeader.checksumOffset])) },
+                  at: StreamHeader.checksumOffset)
         return b
     }
 
@@ -40,9 +45,18 @@ public struct StreamHeader: Equatable, Sendable {
         guard b.count >= size else { throw bad("truncated header (\(b.count) of \(size) bytes)") }
         guard let kind = StreamKind(magic: b) else { throw bad("not an ann-tools stream (bad magic)") }
         let version: UInt16 = b.loadLE(at: 4)
+        if version == 1 {
+            throw bad("format version 1 of \(kind.noun) has no header checksum and is no longer read; regenerate it with this version")
+        }
         guard version == currentVersion else {
             throw bad("format version \(version) of \(kind.noun) is not supported (this build reads version \(currentVersion))")
         }
+        // Every field below decides how the rest is read: none is looked at before this check.
+        let stored: UInt32 = b.loadLE(at: checksumOffset)
+        let computed = b.withUnsafeBytes { Checksum.crc32c(UnsafeRawBufferPointer(rebasing: $0[0..<checksumOffset])) }
+        guard stored == computed else { throw bad("header checksum mismatch: the header is damaged") }
+        let reserved: UInt32 = b.loadLE(at: checksumOffset + 4)
+        guard reserved == 0 else { throw bad("reserved header field is not zero") }
         var type: ElementType?
         if b[6] != 0 {
             guard let t = ElementType(rawValue: b[6]) else { throw bad("unknown element type \(b[6])") }
@@ -55,8 +69,6 @@ public struct StreamHeader: Equatable, Sendable {
         }
         let dim: UInt32 = b.loadLE(at: 8)
         guard dim > 0 else { throw bad("header dimension is 0") }
-        let reserved: UInt64 = b.loadLE(at: 24)
-        guard reserved == 0 else { throw bad("reserved header field is not zero") }
         let count: UInt64 = b.loadLE(at: 16)
         guard dim <= 1 << 20 else { throw bad("header dimension \(dim) is too large") }
         guard count == unknownCount || count < 1 << 48 else { throw bad("header count \(count) is too large") }

@@ -12,6 +12,15 @@ public final class VectorReader {
     public private(set) var recordsRead = 0
     /// Accept ±infinity (distances files pad short rows with it); NaN is always refused.
     public var allowsInfinity = false
+    /// When true (set before the first read), every record's stored bytes are hashed as they
+    /// pass through `readRaw`, into the base fingerprint (`BaseFingerprint`).
+    public var fingerprinting = false {
+        didSet { precondition(recordsRead == 0, "fingerprinting must be chosen before the first read") }
+    }
+    /// The base fingerprint of every record, once the input is exhausted with `fingerprinting`
+    /// on (the read that returned 0 succeeded); nil before that.
+    public private(set) var fingerprint: UInt64?
+    private var hasher: BaseFingerprint?
     public var name: String { input.name }
     private var firstDimPending: Bool
     private var scratch: UnsafeMutableRawBufferPointer?
@@ -80,6 +89,10 @@ public final class VectorReader {
             if n % rb != 0 { throw bad("record \(recordsRead + got): truncated (\(n % rb) of \(rb) bytes)") }
         }
         if elementType == .float32 { try checkFinite(dest.assumingMemoryBound(to: UInt32.self), count: got * dim) }
+        if fingerprinting {
+            if hasher == nil { hasher = BaseFingerprint(elementType: elementType, dim: dim) }
+            hasher!.update(UnsafeRawBufferPointer(start: dest, count: got * rb))
+        }
         recordsRead += got
         if got == 0 { return try finishCheck() }
         return got
@@ -121,6 +134,7 @@ public final class VectorReader {
         if count != nil, !(try input.reader.atEnd()) {
             throw bad("trailing data after \(recordsRead) records")
         }
+        if fingerprinting { fingerprint = (hasher ?? BaseFingerprint(elementType: elementType, dim: dim)).value }
         return 0
     }
 

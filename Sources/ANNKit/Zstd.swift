@@ -34,6 +34,64 @@ public enum Zstd {
         }
     }
 
+    /// Decompresses single frames held whole in memory into a buffer that grows only as output
+    /// actually arrives, so a frame's size is never taken from a claim (the frame's own header or a
+    /// directory) before the bytes exist. One per thread; reused across frames.
+    public final class FrameDecoder {
+        private let dctx: OpaquePointer
+        /// Where output beyond the expected size lands, only to be refused.
+        private let spare = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+
+        public init() throws {
+            guard let d = ZSTD_createDCtx() else { throw ANNError.io(target: "zstd", message: "out of memory") }
+            dctx = d
+        }
+
+        deinit {
+            ZSTD_freeDCtx(dctx)
+            spare.deallocate()
+        }
+
+        /// Decompresses the one frame that is all of `src`, whose content must be exactly
+        /// `expected` bytes, into `buffer` from its start. `buffer` is replaced by a larger one
+        /// (its bytes kept) when output outgrows it, never beyond `expected`. Refuses a corrupt,
+        /// short or long frame and any bytes after the frame; `source` names it in errors.
+        public func decompress(_ src: UnsafeRawBufferPointer, expected: Int, into buffer: inout UnsafeMutableRawBufferPointer,
+                               source: String) throws {
+            func bad(_ m: String) -> ANNError { .badData(source: source, message: m) }
+            ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only)
+            var inb = ZSTD_inBuffer(src: src.baseAddress, size: src.count, pos: 0)
+            var produced = 0
+            while true {
+                if produced == buffer.count && produced < expected {
+                    let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: min(expected, max(1 << 16, 2 * buffer.count)), alignment: 64)
+                    if produced > 0 { grown.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: produced) }
+                    buffer.deallocate()
+                    buffer = grown
+                }
+                var outb: ZSTD_outBuffer
+                if produced < expected {
+                    outb = ZSTD_outBuffer(dst: buffer.baseAddress! + produced, size: min(buffer.count, expected) - produced, pos: 0)
+                } else {
+                    outb = ZSTD_outBuffer(dst: spare.baseAddress, size: spare.count, pos: 0)
+                }
+                let before = inb.pos
+                let r = ZSTD_decompressStream(dctx, &outb, &inb)
+                if ZSTD_isError(r) != 0 { throw bad("corrupt zstd frame: \(String(cString: ZSTD_getErrorName(r)))") }
+                if produced >= expected && outb.pos > 0 { throw bad("zstd frame holds more than the \(expected) bytes expected") }
+                produced += outb.pos
+                if r == 0 {
+                    guard inb.pos == inb.size else { throw bad("\(inb.size - inb.pos) bytes after the end of the zstd frame") }
+                    guard produced == expected else { throw bad("zstd frame holds \(produced) bytes, expected \(expected)") }
+                    return
+                }
+                if inb.pos == inb.size && inb.pos == before && outb.pos == 0 && outb.pos < outb.size {
+                    throw bad("truncated zstd frame (\(produced) of \(expected) bytes)")
+                }
+            }
+        }
+    }
+
     /// A `ByteSource` that decompresses another, frame after frame, as zstd(1) does.
     public final class Decoder: ByteSource {
         public let name: String

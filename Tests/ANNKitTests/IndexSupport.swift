@@ -32,6 +32,17 @@ struct IndexFixture {
 
     func row(_ i: Int) -> ArraySlice<Float> { base[(i * dim)..<((i + 1) * dim)] }
 
+    /// The base fingerprint of the base as stored (float32 values, or bytes for uint8).
+    var baseFingerprint: UInt64 {
+        var h = BaseFingerprint(elementType: type, dim: dim)
+        if type == .float32 {
+            base.withUnsafeBytes { h.update($0) }
+        } else {
+            base.map { UInt8($0) }.withUnsafeBytes { h.update($0) }
+        }
+        return h.value
+    }
+
     /// The first `n` siftsmall base vectors, clustered around `k` of them (every 97th): each
     /// vector's home is its nearest such centroid. Every `duplicateEvery`-th vector is also
     /// stored in the next cluster; `emptyClusters` extra centroids (far away) get no vector.
@@ -79,7 +90,7 @@ struct IndexFixture {
                 try bytes.withUnsafeBytes { try w.add(id: i, raw: $0.baseAddress!, clusters: clusters) }
             }
         }
-        let r = try w.finish()
+        let r = try w.finish(baseFingerprint: baseFingerprint)
         try out.commit()
         return r
     }

@@ -91,6 +91,94 @@ import Testing
         }
     }
 
+    /// `bytes` with the header's word count set to `words` and the header CRC recomputed.
+    static func claiming(_ words: UInt64, _ bytes: [UInt8]) -> [UInt8] {
+        var b = bytes
+        b.replaceSubrange(16..<24, with: Encode.le(words))
+        return Encode.resealedHeader(b)
+    }
+
+    /// A zstd frame of `bytes`: an input whose size is only known once it has been read.
+    static func compressed(_ bytes: [UInt8]) throws -> [UInt8] {
+        var out = [UInt8]()
+        try bytes.withUnsafeBytes { try Zstd.compress($0, level: 1, into: &out) }
+        return out
+    }
+
+    /// A word count inflated in a valid header is refused before the weights are allocated: a
+    /// regular file by its size, any input by the words the architecture implies.
+    @Test(arguments: [UInt64(1) << 26, UInt64(1) << 31, (UInt64(1) << 32) - 1])
+    func inflatedWordCountIsRefused(_ extra: UInt64) throws {
+        try withIndex { idx, dir in
+            let m = try trainedLooking(idx)
+            try write(m, to: "\(dir)/m.annm")
+            let good = try readBytes("\(dir)/m.annm")
+            let words = UInt64(m.parameterCount + 2 * 128)
+            let claim = min(words + extra, (UInt64(1) << 32) - 1)
+            let bad = Self.claiming(claim, good)
+            try writeBytes(bad, to: "\(dir)/big.annm")
+            let e = annError { _ = try RouterModel.load("\(dir)/big.annm", for: idx) }
+            #expect(e?.exitCode == 65)
+            #expect(e?.description.contains("the header claims \(claim) weights") == true, "\(String(describing: e))")
+            #expect(e?.description.contains("the file holds \(good.count) bytes") == true, "\(String(describing: e))")
+            try writeBytes(try Self.compressed(bad), to: "\(dir)/big.annm.zst")
+            let z = annError { _ = try RouterModel.load("\(dir)/big.annm.zst", for: idx) }
+            #expect(z?.exitCode == 65)
+            #expect(z?.description.contains("the header claims \(claim) weights, the mlp router's fields imply \(words)") == true,
+                    "\(String(describing: z))")
+        }
+    }
+
+    /// Count and fixed fields inflated together (so they agree) on an input of unknown size: the
+    /// body is read as it arrives and found short; the claimed size is never allocated at once.
+    @Test func inflatedModelFromAStreamIsRefusedAsItArrives() throws {
+        try withIndex { idx, dir in
+            let m = try trainedLooking(idx)
+            try write(m, to: "\(dir)/m.annm")
+            var b = try readBytes("\(dir)/m.annm")
+            let h1 = 1 << 20, h2 = 12
+            let implied = 2 * 128 + h1 * 128 + h1 + h2 * h1 + h2 + 16 * h2 + 16
+            b.replaceSubrange(40..<44, with: Encode.le(UInt32(h1)))
+            b = Self.claiming(UInt64(implied), b)
+            try writeBytes(try Self.compressed(b), to: "\(dir)/big.annm.zst")
+            let e = annError { _ = try RouterModel.load("\(dir)/big.annm.zst", for: idx) }
+            #expect(e?.exitCode == 65)
+            #expect(e?.description.contains("truncated model (\(b.count - 32) of \(32 + 4 * implied + 4) bytes") == true, "\(String(describing: e))")
+            // A stream with more than the header claims is refused too.
+            let good = try readBytes("\(dir)/m.annm")
+            try writeBytes(try Self.compressed(good + [0]), to: "\(dir)/long.annm.zst")
+            let l = annError { _ = try RouterModel.load("\(dir)/long.annm.zst", for: idx) }
+            #expect(l?.description.contains("trailing data") == true, "\(String(describing: l))")
+            try writeBytes(try Self.compressed(good), to: "\(dir)/ok.annm.zst")
+            #expect(try RouterModel.load("\(dir)/ok.annm.zst", for: idx).hidden1 == m.hidden1)
+        }
+    }
+
+    /// An MLP with a NaN or infinite weight is refused as the kernel router's reader refuses
+    /// one: its checksum is right, its routing would be arbitrary.
+    @Test(arguments: ["mean", "scale", "w1", "b2", "w3", "b3", "centroid weight"])
+    func nonFiniteWeightIsRefused(_ array: String) throws {
+        try withIndex { idx, dir in
+            var m = try trainedLooking(idx)
+            for (i, value) in [Float.nan, .infinity, -.infinity].enumerated() {
+                switch array {
+                case "mean": m.mean[3] = value
+                case "scale": m.scale[0] = value
+                case "w1": m.w1[m.w1.count - 1] = value
+                case "b2": m.b2[5] = value
+                case "w3": m.w3[7] = value
+                case "b3": m.b3[15] = value
+                default: m.centroidWeight = value
+                }
+                try write(m, to: "\(dir)/m\(i).annm")
+                let e = annError { _ = try RouterModel.load("\(dir)/m\(i).annm", for: idx) }
+                #expect(e?.exitCode == 65, "\(array) = \(value)")
+                let words = array == "centroid weight" ? "centroid weight" : "NaN or infinite weights"
+                #expect(e?.description.contains(words) == true, "\(String(describing: e))")
+            }
+        }
+    }
+
     /// With its last layer at zero, a residual model scores −w·‖q − c‖² up to a per-query
     /// constant: at w = 1 exactly centroid routing, at any w the same ranking.
     @Test func residualModelWithZeroLastLayerIsCentroidRouting() throws {

@@ -28,9 +28,18 @@ enum Encode {
 
     static func floats(_ v: some Sequence<Float>) -> [UInt8] { v.flatMap { le($0.bitPattern) } }
 
-    static func header(magic: String = "ANNV", version: UInt16 = 1, type: UInt8 = 1, metric: UInt8 = 0,
-                       dim: UInt32, aux: UInt32 = 0, count: UInt64, reserved: UInt64 = 0) -> [UInt8] {
-        Array(magic.utf8) + le(version) + [type, metric] + le(dim) + le(aux) + le(count) + le(reserved)
+    /// A version 2 header: the CRC-32C of bytes 0..<24 at 24 (`crc` replaces it), `reserved` at 28.
+    static func header(magic: String = "ANNV", version: UInt16 = 2, type: UInt8 = 1, metric: UInt8 = 0,
+                       dim: UInt32, aux: UInt32 = 0, count: UInt64, crc: UInt32? = nil, reserved: UInt32 = 0) -> [UInt8] {
+        let fields = Array(magic.utf8) + le(version) + [type, metric] + le(dim) + le(aux) + le(count)
+        return fields + le(crc ?? Checksum.crc32c(fields)) + le(reserved)
+    }
+
+    /// `bytes` with the header CRC (bytes 24..<28) recomputed, as a writer that patched a field would.
+    static func resealedHeader(_ bytes: [UInt8]) -> [UInt8] {
+        var b = bytes
+        b.replaceSubrange(24..<28, with: le(Checksum.crc32c(Array(b[0..<24]))))
+        return b
     }
 
     static func fvecs(_ v: [Float], dim: Int) -> [UInt8] {

@@ -157,8 +157,18 @@ enum Encode {
     static func fvecs(_ v: [Float], dim: Int) -> [UInt8] {
         stride(from: 0, to: v.count, by: dim).flatMap { le(Int32(dim)) + floats(v[$0..<($0 + dim)]) }
     }
-    static func header(magic: String = "ANNV", type: UInt8 = 1, metric: UInt8 = 0, dim: UInt32, count: UInt64) -> [UInt8] {
-        Array(magic.utf8) + le(UInt16(1)) + [type, metric] + le(dim) + le(UInt32(0)) + le(count) + le(UInt64(0))
+    /// A version 2 header: fields, the CRC-32C of bytes 0..<24, four reserved zero bytes.
+    static func header(magic: String = "ANNV", version: UInt16 = 2, type: UInt8 = 1, metric: UInt8 = 0, dim: UInt32,
+                       aux: UInt32 = 0, count: UInt64) -> [UInt8] {
+        let fields = Array(magic.utf8) + le(version) + [type, metric] + le(dim) + le(aux) + le(count)
+        return fields + le(Checksum.crc32c(fields)) + le(UInt32(0))
+    }
+
+    /// `bytes` with the header CRC (bytes 24..<28) recomputed, as a writer that patched a field would.
+    static func resealedHeader(_ bytes: [UInt8]) -> [UInt8] {
+        var b = bytes
+        b.replaceSubrange(24..<28, with: le(Checksum.crc32c(Array(b[0..<24]))))
+        return b
     }
 }
 
