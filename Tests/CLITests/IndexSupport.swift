@@ -58,6 +58,15 @@ extension Scratch {
         return try run(executable: "/bin/sh", ["-c", "\(assignments) exec \"$0\" \"$@\"", Tools.path(tool)] + arguments)
     }
 
+    /// Runs a tool under a limit on its address space (`ulimit -v`), so that an attempt to
+    /// allocate what the data cannot justify fails at once instead of passing unnoticed;
+    /// `stdinFile`, if given, reaches the tool through a pipe (`cat FILE |`).
+    func run(_ tool: String, _ arguments: [String], addressSpaceMiB: Int, stdinFile: String? = nil) throws -> RunResult {
+        let feed = stdinFile.map { "cat '\($0)' | " } ?? ""
+        return try run(executable: "/bin/sh", ["-c", "ulimit -v \(addressSpaceMiB << 10) && OPENBLAS_NUM_THREADS=2 \(feed)exec \"$0\" \"$@\"",
+                                               Tools.path(tool)] + arguments)
+    }
+
     /// Runs a tool with its stdout on `device` (e.g. /dev/full), through the shell.
     func run(_ tool: String, _ arguments: [String], stdoutTo device: String) throws -> RunResult {
         try run(executable: "/bin/sh", ["-c", "exec \"$0\" \"$@\" >\(device)", Tools.path(tool)] + arguments)
@@ -111,10 +120,55 @@ func recount(_ results: NeighborList, _ truth: NeighborList) -> (at1: Double, at
 /// Flips one byte in the middle of cluster `c`'s frame, found through the directory as
 /// ann-formats(5) lays it out.
 func damageCluster(_ c: Int, of index: String, into damaged: String) throws {
-    var b = try readBytes(index)
-    let dir = Int(b.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: b.count - 24, as: UInt64.self)) })
-    let offset = Int(b.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: dir + 24 * c, as: UInt64.self)) })
-    let size = Int(b.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: dir + 24 * c + 8, as: UInt32.self)) })
-    b[offset + size / 2] ^= 0x20
-    try writeBytes(b, to: damaged)
+    var b = try IndexBytes(index)
+    let e = b.entry(c)
+    b.bytes[e.offset + e.size / 2] ^= 0x20
+    try writeBytes(b.bytes, to: damaged)
+}
+
+/// A packed index's bytes, read and edited as ann-formats(5) lays them out (48-byte trailer),
+/// with the checksums recomputed only when a test asks, so that it can reach the checks that
+/// lie behind them.
+struct IndexBytes {
+    var bytes: [UInt8]
+
+    init(_ path: String) throws { bytes = try readBytes(path) }
+
+    func u32(_ o: Int) -> UInt32 { bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt32.self)) } }
+    func u64(_ o: Int) -> UInt64 { bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt64.self)) } }
+    mutating func set(_ v: some FixedWidthInteger, at o: Int) {
+        let b = Encode.le(v)
+        bytes.replaceSubrange(o..<(o + b.count), with: b)
+    }
+
+    var trailerStart: Int { bytes.count - 48 }
+    var dirOffset: Int { Int(u64(trailerStart + 8)) }
+    var clusterCount: Int { Int(u32(12)) }
+    func entry(_ c: Int) -> (offset: Int, size: Int, vectors: Int) {
+        let o = dirOffset + 24 * c
+        return (Int(u64(o)), Int(u32(o + 8)), Int(u32(o + 12)))
+    }
+
+    mutating func resealTrailer() {
+        set(Checksum.crc32c(Array(bytes[trailerStart..<(trailerStart + 44)])), at: trailerStart + 44)
+    }
+
+    /// Recomputes the directory's CRC (and then the trailer's).
+    mutating func resealDirectory() {
+        set(Checksum.crc32c(Array(bytes[dirOffset..<trailerStart])), at: trailerStart + 4)
+        resealTrailer()
+    }
+
+    mutating func setVectors(_ n: UInt32, ofCluster c: Int) {
+        set(n, at: dirOffset + 24 * c + 12)
+        resealDirectory()
+    }
+
+    /// Sets N in the header and the trailer, every checksum recomputed.
+    mutating func setBaseCount(_ n: UInt32) {
+        set(UInt64(n), at: 16)
+        bytes = Encode.resealedHeader(bytes)
+        set(n, at: trailerStart + 40)
+        resealTrailer()
+    }
 }
