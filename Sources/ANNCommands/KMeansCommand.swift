@@ -101,6 +101,7 @@ public struct KMeansCommand: ParsableCommand {
         let path = spool?.path ?? inputPath
         let shownName = spool == nil ? nil : "<stdin>"
         let reader = try VectorReader(path: path, from: input.from, name: shownName)
+        reader.fingerprinting = assignments != nil
         let d = reader.dim
         if let n = reader.count, k > n { throw ANNError.usage("-k (\(k)) is larger than the number of vectors (\(n))") }
 
@@ -141,6 +142,7 @@ public struct KMeansCommand: ParsableCommand {
         try writer.finish()
 
         if let assignOut {
+            let clustering = Fingerprint.clustering(centroids: model.centroids, dim: d, metric: m)
             if replicate {
                 let rep = replication(model.centroids, d: d, metric: m)
                 let w = try AssignmentWriter(output: assignOut, format: formatOf(assignments!), clusterCount: k, pairCount: nil)
@@ -154,21 +156,25 @@ public struct KMeansCommand: ParsableCommand {
                             try tally.write(lists, first: first, to: w)
                         }
                     }
+                    try w.finish(identity: AssignmentIdentity(clustering: clustering, base: reader))
                 } else {
                     let again = try VectorReader(path: path, from: input.from, name: shownName)
+                    again.fingerprinting = true
                     try rep.assign(again, projection: model.projection, emit: { try tally.write($1, first: $0, to: w) },
                                    progress: { say.progress("assigning", done: $0, total: again.count) })
                     say.clearProgress()
+                    try w.finish(identity: AssignmentIdentity(clustering: clustering, base: again))
                 }
-                try w.finish()
                 tally.report(say, replication: rep)
             } else {
                 let sizes: [Int]
                 if size == nil {
-                    sizes = try assignInMemory(training, model: model, k: k, d: d, metric: m, to: assignOut)
+                    sizes = try assignInMemory(training, model: model, k: k, d: d, metric: m, to: assignOut,
+                                               identity: AssignmentIdentity(clustering: clustering, base: reader))
                 } else {
                     let again = try VectorReader(path: path, from: input.from, name: shownName)
-                    sizes = try assignStreaming(again, centroids: model.centroids, projection: model.projection, k: k, metric: m, to: assignOut, say: say)
+                    sizes = try assignStreaming(again, centroids: model.centroids, projection: model.projection, k: k, metric: m,
+                                                clustering: clustering, to: assignOut, say: say)
                 }
                 Tally(sizes: sizes).report(say, replication: nil)
             }
@@ -187,6 +193,7 @@ public struct KMeansCommand: ParsableCommand {
         if let k, k != kc { throw ANNError.usage("-k (\(k)) does not match the \(kc) centroids in \(centroidsPath)") }
         let m = try resolveMetric(recorded: cr.metric, requested: metric, what: centroidsPath)
         let reader = try VectorReader(path: inputPath, from: input.from)
+        reader.fingerprinting = true
         guard reader.dim == cr.dim else {
             throw ANNError.badData(source: reader.name, message: "dimension \(reader.dim) does not match the centroids' \(cr.dim) (\(centroidsPath))")
         }
@@ -202,10 +209,11 @@ public struct KMeansCommand: ParsableCommand {
             try rep.assign(reader, emit: { try tally.write($1, first: $0, to: w) },
                            progress: { say.progress("assigning", done: $0, total: reader.count) })
             say.clearProgress()
-            try w.finish()
+            try w.finish(identity: AssignmentIdentity(clustering: Fingerprint.clustering(centroids: cents, dim: cr.dim, metric: m), base: reader))
             tally.report(say, replication: rep)
         } else {
-            let sizes = try assignStreaming(reader, centroids: c, projection: nil, k: kc, metric: m, to: out, say: say)
+            let sizes = try assignStreaming(reader, centroids: c, projection: nil, k: kc, metric: m,
+                                            clustering: Fingerprint.clustering(centroids: cents, dim: cr.dim, metric: m), to: out, say: say)
             Tally(sizes: sizes).report(say, replication: nil)
         }
         try out.commit()
@@ -215,7 +223,8 @@ public struct KMeansCommand: ParsableCommand {
         Replication(centroids: centroids, dim: d, metric: m, replicas: replicas ?? 8, epsilon: Float(epsilon ?? 0.1))
     }
 
-    private func assignInMemory(_ training: Sampler.Sample, model: KMeans.Result, k: Int, d: Int, metric m: Metric, to out: OutputFile) throws -> [Int] {
+    private func assignInMemory(_ training: Sampler.Sample, model: KMeans.Result, k: Int, d: Int, metric m: Metric, to out: OutputFile,
+                                identity: AssignmentIdentity) throws -> [Int] {
         let n = training.count
         var labels = [UInt32](repeating: 0, count: n)
         var dists = [Float](repeating: 0, count: n)
@@ -231,12 +240,14 @@ public struct KMeansCommand: ParsableCommand {
             try w.append(vector: i, cluster: Int(labels[i]))
             sizes[Int(labels[i])] += 1
         }
-        try w.finish()
+        try w.finish(identity: identity)
         return sizes
     }
 
+    /// `reader` must not have been read yet: the pass fingerprints the base for the identity.
     private func assignStreaming(_ reader: VectorReader, centroids: [Float], projection: Projection?, k: Int, metric m: Metric,
-                                 to out: OutputFile, say: Reporter) throws -> [Int] {
+                                 clustering: UInt64, to out: OutputFile, say: Reporter) throws -> [Int] {
+        reader.fingerprinting = true
         let d = reader.dim
         let block = 65536
         var buf = [Float](repeating: 0, count: block * d)
@@ -261,7 +272,7 @@ public struct KMeansCommand: ParsableCommand {
             say.progress("assigning", done: seen, total: reader.count)
         }
         say.clearProgress()
-        try w.finish()
+        try w.finish(identity: AssignmentIdentity(clustering: clustering, base: reader))
         return sizes
     }
 }

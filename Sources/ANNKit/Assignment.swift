@@ -4,11 +4,15 @@ public struct Assignment: Sendable {
     public var clusterCount: Int
     public var vectors: [UInt32]
     public var clusters: [UInt32]
+    /// The clustering and base a native assignment was made for; nil for the foreign forms,
+    /// which cannot record them.
+    public var identity: AssignmentIdentity?
 
-    public init(clusterCount: Int, vectors: [UInt32], clusters: [UInt32]) {
+    public init(clusterCount: Int, vectors: [UInt32], clusters: [UInt32], identity: AssignmentIdentity? = nil) {
         self.clusterCount = clusterCount
         self.vectors = vectors
         self.clusters = clusters
+        self.identity = identity
     }
 
     public var pairCount: Int { vectors.count }
@@ -23,20 +27,46 @@ public struct Assignment: Sendable {
         var cs = [UInt32]()
         func bad(_ m: String) -> ANNError { .badData(source: input.name, message: m) }
         var k = 0
+        var identity: AssignmentIdentity?
         if let h = input.header {
             guard h.dim == 2 else { throw bad("assignment records of \(h.dim) values, expected 2") }
             k = Int(h.aux)
-            var pair = (UInt32(0), UInt32(0))
-            var r = 0
-            while h.count == nil || r < h.count! {
-                let n = try withUnsafeMutableBytes(of: &pair) { try input.reader.read(into: $0) }
-                if n == 0 && h.count == nil { break }
-                guard n == 8 else { throw bad("record \(r): truncated (\(n) of 8 bytes)") }
-                vs.append(UInt32(littleEndian: pair.0))
-                cs.append(UInt32(littleEndian: pair.1))
-                r += 1
+            // Read whole, growing as bytes arrive: the header's count sizes nothing.
+            var raw = [UInt8]()
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let n = try chunk.withUnsafeMutableBytes { try input.reader.read(into: $0) }
+                if n == 0 { break }
+                raw.append(contentsOf: chunk[0..<n])
             }
-            if !(try input.reader.atEnd()) { throw bad("trailing data after \(r) records") }
+            let footerSize = AssignmentIdentity.footerSize
+            let recordBytes: Int
+            if let c = h.count {
+                let (want, overflow) = c.multipliedReportingOverflow(by: 8)
+                guard !overflow, raw.count >= want + footerSize else {
+                    throw bad("truncated assignment: the header counts \(c) records, \(max(0, raw.count - footerSize) / 8) found")
+                }
+                guard raw.count == want + footerSize else { throw bad("trailing data after \(c) records") }
+                recordBytes = want
+            } else {
+                guard raw.count >= footerSize, (raw.count - footerSize) % 8 == 0 else {
+                    throw bad("truncated assignment: \(raw.count) bytes after the header are not whole records and a footer")
+                }
+                recordBytes = raw.count - footerSize
+            }
+            let (id, recordsCRC) = try AssignmentIdentity.decode(footer: Array(raw[recordBytes...]), source: input.name)
+            let crc = raw.withUnsafeBytes { Checksum.crc32c(UnsafeRawBufferPointer(rebasing: $0[0..<recordBytes])) }
+            guard crc == recordsCRC else { throw bad("records checksum mismatch: the assignment is damaged") }
+            identity = id
+            let pairs = recordBytes / 8
+            vs.reserveCapacity(pairs)
+            cs.reserveCapacity(pairs)
+            raw.withUnsafeBytes { b in
+                for r in 0..<pairs {
+                    vs.append(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 8 * r, as: UInt32.self)))
+                    cs.append(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 8 * r + 4, as: UInt32.self)))
+                }
+            }
         } else if input.format == .ibin {
             let recs = try IntegerRecords.read(input)
             guard recs.dim == 2 else { throw bad(".ibin assignment must hold (vector, cluster) pairs, found dimension \(recs.dim)") }
@@ -73,12 +103,17 @@ public struct Assignment: Sendable {
             if Int(cs[i]) >= k { throw bad("record \(i): cluster \(cs[i]) is not below K = \(k)") }
             if i > 0 && vs[i] < vs[i - 1] { throw bad("record \(i): vectors are not in ascending order") }
         }
-        return Assignment(clusterCount: k, vectors: vs, clusters: cs)
+        if let id = identity, let last = vs.last, Int(last) >= id.baseCount {
+            throw bad("assigns vector \(last), but was made for a base of \(id.baseCount) vectors")
+        }
+        return Assignment(clusterCount: k, vectors: vs, clusters: cs, identity: identity)
     }
 
-    public func write(to output: OutputFile, format: FileFormat) throws {
+    /// Writes the pairs; `identity` (the clustering and base they were made for) goes into the
+    /// native form's footer.
+    public func write(to output: OutputFile, format: FileFormat, identity: AssignmentIdentity) throws {
         let w = try AssignmentWriter(output: output, format: format, clusterCount: clusterCount, pairCount: pairCount)
         for i in 0..<pairCount { try w.append(vector: Int(vectors[i]), cluster: Int(clusters[i])) }
-        try w.finish()
+        try w.finish(identity: identity)
     }
 }

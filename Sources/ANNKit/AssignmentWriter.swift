@@ -1,5 +1,7 @@
 /// Streams an assignment (vector, cluster) pair by pair, as ann-kmeans assigns a base larger
-/// than memory; forms: native pairs, .ivecs (one record per vector), .ibin (pairs).
+/// than memory; forms: native pairs, .ivecs (one record per vector), .ibin (pairs). The native
+/// form ends with a footer carrying the CRC-32C of its records and the identity of the
+/// clustering and base it was made for; the foreign forms have no room for either.
 public final class AssignmentWriter {
     public let output: OutputFile
     public let format: FileFormat
@@ -10,6 +12,7 @@ public final class AssignmentWriter {
     private var row: [Int32] = []
     private var rowVector = -1
     private var lastVector = -1
+    private var recordsCRC: UInt32 = 0
 
     /// `pairCount` is the number of pairs when known (one per vector for plain k-means).
     public init(output: OutputFile, format: FileFormat, clusterCount: Int, pairCount: Int?) throws {
@@ -55,8 +58,11 @@ public final class AssignmentWriter {
             row.append(Int32(cluster))
             return
         }
-        try output.sink.write(value: UInt32(vector).littleEndian)
-        try output.sink.write(value: UInt32(cluster).littleEndian)
+        var pair = (UInt32(vector).littleEndian, UInt32(cluster).littleEndian)
+        try withUnsafeBytes(of: &pair) { b in
+            recordsCRC = Checksum.crc32c(b, seed: recordsCRC)
+            try output.sink.write(b)
+        }
     }
 
     private func flushRow() throws {
@@ -66,8 +72,11 @@ public final class AssignmentWriter {
         row.removeAll(keepingCapacity: true)
     }
 
-    public func finish() throws {
+    /// Ends the stream; `identity` names the clustering and the base the pairs were made for
+    /// (recorded in the native form's footer).
+    public func finish(identity: AssignmentIdentity) throws {
         try flushRow()
+        if format == .native { try output.sink.write(identity.footer(recordsCRC: recordsCRC)) }
         if let p = promised, p != pairs {
             throw ANNError.io(target: output.sink.name, message: "wrote \(pairs) pairs, promised \(p)")
         }
