@@ -71,7 +71,8 @@ public struct DupCommand: ParsableCommand {
         let (result, r) = Duplication.run(model: router, examples: ex, keys: keys, assignment: assignment,
                                           fraction: fraction, ranking: rank, seed: seed,
                                           skip: { [validation] in RouterExamples.isHeldOut($0, validation: validation) })
-        try result.write(to: out, format: formatOf(output))
+        try result.write(to: out, format: formatOf(output),
+                         identity: AssignmentIdentity(clustering: idx.fingerprint, base: idx.baseFingerprint, baseCount: idx.baseCount))
         try out.commit()
         let before = r.sizesBefore.reduce(0, +), after = r.sizesAfter.reduce(0, +)
         let growth = zip(r.sizesBefore, r.sizesAfter).map { $1 - $0 }

@@ -63,8 +63,20 @@ public struct PackCommand: ParsableCommand {
             throw ANNError.badData(source: base.name, message: "base dimension \(base.dim) does not match the centroids' \(cr.dim)")
         }
         base.fingerprinting = true
-        let out = try OutputFile(path: output)
         let centroidData = Fingerprint.storedCentroids(cents, dim: cr.dim, metric: m)
+        // A native assignment names the clustering and base it was made for; a foreign one
+        // names neither, so the nearest-centroid sample is all that can vouch for it.
+        var sample: NearestCentroidCheck?
+        if let id = assignment.identity {
+            try id.check(clustering: Fingerprint.clustering(storedCentroids: centroidData, dim: cr.dim, metric: m),
+                         source: assignments, centroidsName: centroids)
+            if let n = base.count, n != id.baseCount {
+                throw ANNError.badData(source: assignments, message: "the assignment was made for a base of \(id.baseCount) vectors, \(base.name) holds \(n)")
+            }
+        } else {
+            sample = NearestCentroidCheck(storedCentroids: centroidData, dim: cr.dim, metric: m)
+        }
+        let out = try OutputFile(path: output)
         let writer = IndexWriter(output: out, dim: base.dim, type: base.elementType, metric: m, centroids: centroidData,
                                  level: level, budget: memory << 20)
         let block = 16384
@@ -86,6 +98,10 @@ public struct PackCommand: ParsableCommand {
                         throw ANNError.badData(source: assignments, message: "base vector \(id) is in no cluster (the assignment does not match the base)")
                     }
                     try writer.add(id: id, raw: b.baseAddress! + i * rb, clusters: assignment.clusters[p..<e])
+                    if sample != nil && !sample!.isFull {
+                        sample!.add(raw: b.baseAddress! + i * rb, type: base.elementType, clusters: assignment.clusters[p..<e])
+                        if sample!.isFull { try sample!.verify(source: assignments) }
+                    }
                     p = e
                 }
             }
@@ -99,6 +115,11 @@ public struct PackCommand: ParsableCommand {
         say.info("read \(seen) vectors of dimension \(base.dim) (\(base.elementType.name)) in \(seconds(clock.seconds))")
         guard let baseFingerprint = base.fingerprint else {
             throw ANNError.badData(source: base.name, message: "the base was not read to its end")
+        }
+        if let id = assignment.identity {
+            try id.check(baseCount: seen, fingerprint: baseFingerprint, source: assignments, baseName: base.name)
+        } else if let sample, !sample.isFull {
+            try sample.verify(source: assignments)
         }
         let r = try writer.finish(baseFingerprint: baseFingerprint) { say.progress("clusters packed", done: $0, total: k) }
         say.clearProgress()

@@ -42,6 +42,12 @@ enum Encode {
         return b
     }
 
+    /// The footer of a native assignment over `records` (ann-formats(5), ANNA).
+    static func assignmentFooter(records: [UInt8], clustering: UInt64 = 1, base: UInt64 = 2, baseCount: UInt32) -> [UInt8] {
+        let f = Array("ANNF".utf8) + le(Checksum.crc32c(records)) + le(clustering) + le(base) + le(baseCount)
+        return f + le(Checksum.crc32c(f))
+    }
+
     static func fvecs(_ v: [Float], dim: Int) -> [UInt8] {
         stride(from: 0, to: v.count, by: dim).flatMap { le(Int32(dim)) + floats(v[$0..<($0 + dim)]) }
     }
