@@ -86,15 +86,19 @@ import Testing
     }
 
     /// Native centroids record their metric; .fvecs centroids take --metric; ip and cos
-    /// centroids are stored at unit length.
+    /// centroids are stored at unit length. The metric is part of the clustering: an
+    /// assignment made under l2 is refused for an index that would serve cos.
     @Test func metricComesWithTheCentroids() throws {
         let s = try Scratch()
         let base = try s.sample("siftsmall_base.fvecs")
         try s.setup("ann-kmeans", ["-k", "8", "--iters", "3", "--metric", "ip", "--assignments", s.path("a.anna"), "-o", s.path("c.annv"), base])
         try s.setup("ann-kmeans", ["-k", "8", "--iters", "3", "--assignments", s.path("l2.anna"), "-o", s.path("l2.fvecs"), base])
+        try s.setup("ann-kmeans", ["-k", "8", "--iters", "3", "--metric", "cos", "--assignments", s.path("cos.anna"), "-o", s.path("cos.fvecs"), base])
         expectSuccess(try s.run("ann-pack", ["--centroids", "c.annv", "--assignments", "a.anna", "-o", s.output("ip.anni"), base]))
         #expect(try PackedIndex(path: s.output("ip.anni")).metric == .ip)
-        expectSuccess(try s.run("ann-pack", ["--metric", "cos", "--centroids", "l2.fvecs", "--assignments", "l2.anna", "-o", s.output("cos.anni"), base]))
+        try expectFailure(try s.run("ann-pack", ["--metric", "cos", "--centroids", "l2.fvecs", "--assignments", "l2.anna", "-o", "out/x.anni", base]),
+                          tool: "ann-pack", status: 65, mentioning: ["l2.anna", "another clustering"], scratch: s)
+        expectSuccess(try s.run("ann-pack", ["--metric", "cos", "--centroids", "cos.fvecs", "--assignments", "cos.anna", "-o", s.output("cos.anni"), base]))
         let cos = try PackedIndex(path: s.output("cos.anni"))
         #expect(cos.metric == .cos)
         for c in 0..<8 {
