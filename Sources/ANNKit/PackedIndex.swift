@@ -116,12 +116,14 @@ public final class PackedIndex {
     }
 
     /// Fetches cluster `c` into `buffers`: one pread of its frame, CRC check, decompression,
-    /// decoding to ids and float32 vectors. Returns the number of vectors.
+    /// decoding to ids and float32 vectors. Returns the number of vectors. With `vectors`
+    /// false only the ids are decoded (`buffers.floats` is left alone): the frame is still read,
+    /// checked and decompressed whole, so the same damage is refused.
     @discardableResult
-    public func fetch(_ c: Int, into buffers: ClusterBuffers) throws -> Int {
+    public func fetch(_ c: Int, into buffers: ClusterBuffers, vectors: Bool = true) throws -> Int {
         let e = entries[c]
         func bad(_ m: String) -> ANNError { .badData(source: path, message: "cluster \(c): \(m)") }
-        buffers.reserve(compressed: e.size, vectors: e.vectors, dim: dim, type: elementType)
+        buffers.reserve(compressed: e.size, vectors: e.vectors, dim: dim, type: elementType, floats: vectors)
         let got = buffers.compressed.withUnsafeMutableBytes { b -> Int in
             var done = 0
             while done < e.size {
@@ -143,8 +145,12 @@ public final class PackedIndex {
             try Zstd.decompress(UnsafeRawBufferPointer(rebasing: src[0..<e.size]),
                                 into: UnsafeMutableRawBufferPointer(start: buffers.content, count: contentSize), source: "\(path): cluster \(c)")
         }
-        ClusterFrame.decode(buffers.content, n: e.vectors, dim: dim, type: elementType, layout: layout,
-                            ids: buffers.ids, floats: buffers.floats)
+        if vectors {
+            ClusterFrame.decode(buffers.content, n: e.vectors, dim: dim, type: elementType, layout: layout,
+                                ids: buffers.ids, floats: buffers.floats)
+        } else {
+            ClusterFrame.decodeIDs(buffers.content, n: e.vectors, ids: buffers.ids)
+        }
         return e.vectors
     }
 
@@ -181,7 +187,7 @@ public final class ClusterBuffers {
         floats.deallocate()
     }
 
-    func reserve(compressed size: Int, vectors n: Int, dim: Int, type: ElementType) {
+    func reserve(compressed size: Int, vectors n: Int, dim: Int, type: ElementType, floats wantFloats: Bool = true) {
         if compressed.count < size { compressed = [UInt8](repeating: 0, count: size) }
         let cs = ClusterFrame.byteCount(vectors: n, dim: dim, type: type)
         if contentCapacity < cs {
@@ -194,7 +200,7 @@ public final class ClusterBuffers {
             ids = .allocate(capacity: n)
             vectorCapacity = n
         }
-        if floatCapacity < n * dim {
+        if wantFloats && floatCapacity < n * dim {
             floats.deallocate()
             floats = .allocate(capacity: n * dim)
             floatCapacity = n * dim
