@@ -9,26 +9,29 @@ public struct DupCommand: ParsableCommand {
         commandName: "ann-dup",
         abstract: "Copy vectors into the clusters a router predicts for them (the paper's duplication step).",
         discussion: """
-            Reads training queries (QUERIES, or stdin), their exact neighbours (--gt), the \
-            assignment and a router model, marks every (query, key) pair whose top-1 predicted \
-            cluster does not hold the key, ranks the marked pairs (--rank), and copies the key of \
-            the top --fraction of them into the predicted cluster. Writes the new assignment; \
-            repack the index with it (the model stays valid: the centroids do not change) and \
-            continue training with ann-train --init.
+            Reads training queries (QUERIES, or stdin), their exact neighbours (--gt), a router \
+            model and the packed index it routes for (--index), whose clusters are the current \
+            membership; marks every (query, key) pair whose top-1 predicted cluster does not hold \
+            the key, ranks the marked pairs (--rank), and copies the key of the top --fraction of \
+            them into the predicted cluster. Writes the new assignment: the index's membership \
+            (each vector's clusters in ascending order, as an index does not record which is the \
+            home cluster) with the copies after; repack the index with it (the model stays valid: \
+            the centroids do not change) and continue training with ann-train --init.
             """,
         version: toolVersion)
 
     @Option(help: ArgumentHelp("The router model (from ann-train).", valueName: "file"))
     var model: String
 
-    @Option(help: ArgumentHelp("The packed index the model routes for.", valueName: "file"))
+    @Option(help: ArgumentHelp("The packed index the model routes for; its clusters are the current membership.", valueName: "file"))
     var index: String
 
     @Option(help: ArgumentHelp("Exact neighbours of the training queries.", valueName: "file"))
     var gt: String
 
-    @Option(help: ArgumentHelp("The current assignment.", valueName: "file"))
-    var assignments: String
+    /// Refused: kept only to say where membership comes from now.
+    @Option(help: ArgumentHelp(visibility: .private))
+    var assignments: String?
 
     @Option(help: ArgumentHelp("Share of the marked pairs whose key is copied.", valueName: "f"))
     var fraction = 0.2
@@ -53,6 +56,7 @@ public struct DupCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        try refuseAssignments(assignments)
         if !(fraction >= 0 && fraction <= 1) { throw ValidationError("--fraction must be between 0 and 1") }
         if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
         try checkForm(of: output, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "-o")
@@ -62,8 +66,7 @@ public struct DupCommand: ParsableCommand {
         let say = Reporter(tool: "ann-dup", verbosity: verbosity)
         let idx = try PackedIndex(path: index)
         let router = try ModelFile(path: model, for: idx).router()
-        let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from,
-                                        gt: gt, assignments: assignments)
+        let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from, gt: gt)
         let truth = inputs.truth, assignment = inputs.assignment
         let out = try OutputFile(path: output)
         let ex = try RouterExamples(queries: inputs.queries, dim: idx.dim, truth: truth, assignment: assignment, source: gt)

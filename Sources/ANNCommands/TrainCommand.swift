@@ -22,8 +22,9 @@ public struct TrainCommand: ParsableCommand {
         abstract: "Train a router that predicts which clusters hold a query's nearest neighbour.",
         discussion: """
             Reads training queries (QUERIES, or stdin), their exact neighbours (--gt, from \
-            ann-groundtruth) and the assignment, and trains a router for the clustering of \
-            --index by softmax cross-entropy over every cluster holding the neighbour (Adam). \
+            ann-groundtruth) and the packed index (--index), whose clusters say which hold each \
+            neighbour, and trains a router for its clustering by softmax cross-entropy over every \
+            cluster holding the neighbour (Adam). \
             kernel (the default): --points weighted points inside each cluster (k-means over \
             its vectors, then learnt), cluster score log Σ exp(−‖q − s‖²/T + a); its calibrated \
             probabilities suit ann-query --threshold. residual: a 3-layer MLP (ReLU, Gaussian \
@@ -37,10 +38,11 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Exact neighbours of the training queries (native list, or .ivecs).", valueName: "file"))
     var gt: String
 
-    @Option(help: ArgumentHelp("Clusters of the base vectors (from ann-kmeans or ann-dup).", valueName: "file"))
-    var assignments: String
+    /// Refused: kept only to say where membership comes from now.
+    @Option(help: ArgumentHelp(visibility: .private))
+    var assignments: String?
 
-    @Option(help: ArgumentHelp("The packed index the model will route for.", valueName: "file"))
+    @Option(help: ArgumentHelp("The packed index the model will route for; its clusters say which hold each neighbour.", valueName: "file"))
     var index: String
 
     @Option(name: .customLong("init"), help: ArgumentHelp("Continue training this model (same index).", valueName: "file"))
@@ -96,6 +98,7 @@ public struct TrainCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        try refuseAssignments(assignments)
         if let e = epochs, e < 0 { throw ValidationError("--epochs must not be negative") }
         if hidden < 1 { throw ValidationError("--hidden must be at least 1") }
         if let m = points, m < 1 || m > 4096 { throw ValidationError("--points must be between 1 and 4096") }
@@ -113,8 +116,7 @@ public struct TrainCommand: ParsableCommand {
         let say = Reporter(tool: "ann-train", verbosity: verbosity)
         let clock = Stopwatch()
         let idx = try PackedIndex(path: index)
-        let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from,
-                                        gt: gt, assignments: assignments)
+        let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from, gt: gt)
         let truth = inputs.truth, assignment = inputs.assignment
         let out = try OutputFile(path: output)
         let examples = try RouterExamples(queries: inputs.queries, dim: idx.dim, truth: truth, assignment: assignment, source: gt)

@@ -1,5 +1,6 @@
 /// Which clusters hold each vector, as (vector, cluster) pairs sorted by vector, a vector's
-/// home cluster first (ann-formats(5), ANNA).
+/// home cluster first where it is known (ann-formats(5), ANNA). One derived from a packed
+/// index (`init(index:)`) cannot know it and lists each vector's clusters in ascending order.
 public struct Assignment: Sendable {
     public var clusterCount: Int
     public var vectors: [UInt32]

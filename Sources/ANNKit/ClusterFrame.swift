@@ -35,14 +35,8 @@ public enum ClusterFrame {
     /// Decodes a frame's content: ids into `ids`, vectors converted to float32 into `floats`.
     public static func decode(_ content: UnsafeRawPointer, n: Int, dim: Int, type: ElementType, layout: Layout,
                               ids: UnsafeMutablePointer<UInt32>, floats: UnsafeMutablePointer<Float>) {
-        let c = content.assumingMemoryBound(to: UInt8.self)
-        var prev: UInt32 = 0
-        for i in 0..<n {
-            let delta = UInt32(c[i]) | UInt32(c[n + i]) << 8 | UInt32(c[2 * n + i]) << 16 | UInt32(c[3 * n + i]) << 24
-            prev &+= delta
-            ids[i] = prev
-        }
-        let v = c + 4 * n
+        decodeIDs(content, n: n, ids: ids)
+        let v = content.assumingMemoryBound(to: UInt8.self) + 4 * n
         let values = n * dim
         if type == .uint8 {
             for i in 0..<values { floats[i] = Float(v[i]) }
@@ -53,6 +47,18 @@ public enum ClusterFrame {
                 let bits = UInt32(v[i]) | UInt32(v[values + i]) << 8 | UInt32(v[2 * values + i]) << 16 | UInt32(v[3 * values + i]) << 24
                 floats[i] = Float(bitPattern: bits)
             }
+        }
+    }
+
+    /// Decodes only a frame's ids (its first `4 × n` bytes) into `ids`: what cluster
+    /// membership needs, without converting the vectors.
+    public static func decodeIDs(_ content: UnsafeRawPointer, n: Int, ids: UnsafeMutablePointer<UInt32>) {
+        let c = content.assumingMemoryBound(to: UInt8.self)
+        var prev: UInt32 = 0
+        for i in 0..<n {
+            let delta = UInt32(c[i]) | UInt32(c[n + i]) << 8 | UInt32(c[2 * n + i]) << 16 | UInt32(c[3 * n + i]) << 24
+            prev &+= delta
+            ids[i] = prev
         }
     }
 }

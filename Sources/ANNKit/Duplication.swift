@@ -19,7 +19,8 @@ public enum Duplication {
         public var sizesAfter: [Int] = []
     }
 
-    /// Returns the assignment with the copies added (still sorted by vector, home first).
+    /// Returns the assignment with the copies added: still sorted by vector, each vector's
+    /// clusters in `assignment`'s order with its copies after them.
     /// Examples for which `skip` is true (the queries ann-train holds out) are never marked,
     /// so that validation stays blind to duplication.
     public static func run(model: any ClusterRouter, examples ex: RouterExamples, keys: [UInt32], assignment: Assignment,

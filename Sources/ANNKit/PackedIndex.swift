@@ -166,8 +166,10 @@ public final class PackedIndex {
     /// decoding to ids and float32 vectors. Returns the number of vectors. The frame's content is
     /// decompressed into a buffer grown as output arrives and must be exactly what the directory
     /// claims; its ids must ascend strictly and stay below the base's count.
+    /// With `vectors` false only the ids are decoded (`buffers.floats` is left alone): the frame is
+    /// still read, checked and decompressed whole, so the same damage is refused.
     @discardableResult
-    public func fetch(_ c: Int, into buffers: ClusterBuffers) throws -> Int {
+    public func fetch(_ c: Int, into buffers: ClusterBuffers, vectors: Bool = true) throws -> Int {
         let e = entries[c]
         func bad(_ m: String) -> ANNError { .badData(source: path, message: "cluster \(c): \(m)") }
         // The frame's size was bounded by the directory against the file; the content's is not
@@ -198,8 +200,12 @@ public final class PackedIndex {
             try buffers.decompress(UnsafeRawBufferPointer(rebasing: src[0..<e.size]), expected: contentSize, source: "\(path): cluster \(c)")
         }
         // The content arrived whole: n is now backed by real bytes and may size the outputs.
-        buffers.reserve(vectors: n, dim: dim)
-        ClusterFrame.decode(buffers.content, n: n, dim: dim, type: elementType, layout: layout, ids: buffers.ids, floats: buffers.floats)
+        buffers.reserve(vectors: n, dim: dim, floats: vectors)
+        if vectors {
+            ClusterFrame.decode(buffers.content, n: n, dim: dim, type: elementType, layout: layout, ids: buffers.ids, floats: buffers.floats)
+        } else {
+            ClusterFrame.decodeIDs(buffers.content, n: n, ids: buffers.ids)
+        }
         // Ids are delta coded with wrapping: a wrap shows as a descent, so ascent and the last id
         // bound them all.
         let ids = buffers.ids
@@ -259,13 +265,13 @@ public final class ClusterBuffers {
         try decoder!.decompress(frame, expected: expected, into: &contentBuffer, source: source)
     }
 
-    func reserve(vectors n: Int, dim: Int) {
+    func reserve(vectors n: Int, dim: Int, floats wantFloats: Bool = true) {
         if vectorCapacity < n {
             ids.deallocate()
             ids = .allocate(capacity: n)
             vectorCapacity = n
         }
-        if floatCapacity < n * dim {
+        if wantFloats && floatCapacity < n * dim {
             floats.deallocate()
             floats = .allocate(capacity: n * dim)
             floatCapacity = n * dim

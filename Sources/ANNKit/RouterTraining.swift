@@ -31,7 +31,7 @@ public struct RouterExamples: Sendable {
         for q in 0..<n {
             let key = Int(truth.ids[q * truth.k])
             guard key < where_.count, !where_[key].isEmpty else {
-                throw ANNError.badData(source: source, message: "query \(q): neighbour \(key) is in no cluster of the assignment")
+                throw ANNError.badData(source: source, message: "query \(q): neighbour \(key) is in no cluster (the ground truth is not for this base)")
             }
             pos.append(where_[key])
         }
@@ -93,7 +93,8 @@ public struct RouterExamples: Sendable {
 }
 
 extension Assignment {
-    /// For each vector id, the clusters holding it, home cluster first.
+    /// For each vector id, the clusters holding it, in the assignment's order (home first where
+    /// the assignment records one).
     public func clustersByVector() -> [[UInt32]] {
         let n = Int(vectors.max() ?? 0) + 1
         var out = [[UInt32]](repeating: [], count: n)

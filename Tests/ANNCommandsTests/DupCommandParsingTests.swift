@@ -3,7 +3,7 @@ import ArgumentParser
 import Testing
 
 @Suite struct DupCommandParsingTests {
-    static let required = ["--model", "m.annm", "--index", "i.anni", "--gt", "gt.annn", "--assignments", "a.ivecs"]
+    static let required = ["--model", "m.annm", "--index", "i.anni", "--gt", "gt.annn"]
 
     @Test(arguments: [
         required + ["-o", "a2.ivecs", "train.bvecs"],
@@ -18,6 +18,9 @@ import Testing
     @Test(arguments: [
         (required, ["--output"]),
         (Array(required.dropFirst(2)) + ["-o", "a2.ivecs"], ["--model"]),
+        (["--model", "m.annm", "--gt", "gt.annn", "-o", "a2.ivecs"], ["--index"]),
+        // Membership comes from the index: an assignment can no longer be given beside it.
+        (required + ["--assignments", "a.ivecs", "-o", "a2.ivecs"], ["--assignments is no longer taken", "membership comes from the index"]),
         (required + ["-o", "a2.ivecs", "--fraction", "2"], ["--fraction must be between 0 and 1"]),
         (required + ["-o", "a2.ivecs", "--fraction", "1.01"], ["--fraction must be between 0 and 1"]),
         (required + ["-o", "a2.ivecs", "--fraction", "nan"], ["--fraction must be between 0 and 1"]),
@@ -36,5 +39,6 @@ import Testing
         expectCleanExits(DupCommand.self)
         #expect(DupCommand.configuration.commandName == "ann-dup")
         #expect(DupCommand.helpMessage().contains("--fraction"))
+        #expect(!DupCommand.helpMessage().contains("--assignments"), "membership comes from the index: the refused option is not offered")
     }
 }

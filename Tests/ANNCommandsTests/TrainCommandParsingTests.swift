@@ -3,7 +3,7 @@ import ArgumentParser
 import Testing
 
 @Suite struct TrainCommandParsingTests {
-    static let required = ["--gt", "gt.annn", "--assignments", "a.ivecs", "--index", "i.anni", "-o", "m.annm"]
+    static let required = ["--gt", "gt.annn", "--index", "i.anni", "-o", "m.annm"]
 
     @Test(arguments: [
         required + ["train.bvecs"],
@@ -14,7 +14,7 @@ import Testing
         required + ["--router", "kernel", "--points", "32", "--point-lr", "0.01", "--epochs", "3", "train.bvecs"],
         required + ["--router", "kernel", "--points", "1", "--point-lr", "0", "--candidates", "0"],
         required + ["--candidates", "16", "--init", "m0.annm", "--precision", "float32"],
-        ["train.fvecs", "--output", "m", "--index", "i.anni", "--assignments", "a.anna", "--gt", "gt.ivecs"],
+        ["train.fvecs", "--output", "m", "--index", "i.anni", "--gt", "gt.ivecs"],
     ])
     func accepts(_ arguments: [String]) {
         expectAccepted(TrainCommand.self, arguments)
@@ -22,8 +22,10 @@ import Testing
 
     @Test(arguments: [
         (Array(required.dropFirst(2)), ["--gt"]),
-        (["--gt", "g", "--index", "i.anni", "-o", "m.annm"], ["--assignments"]),
-        (["--gt", "g", "--assignments", "a.ivecs", "-o", "m.annm"], ["--index"]),
+        (["--gt", "g", "-o", "m.annm"], ["--index"]),
+        // Membership comes from the index: an assignment can no longer be given beside it.
+        (required + ["--assignments", "a.ivecs"], ["--assignments is no longer taken", "membership comes from the index"]),
+        (["--assignments", "a.anna"] + required + ["--init", "m0.annm"], ["--assignments is no longer taken", "membership comes from the index"]),
         (Array(required.dropLast(2)), ["--output"]),
         (required + ["--validation", "0.7"], ["--validation must be in [0, 0.5)"]),
         (required + ["--validation", "0.5"], ["--validation must be in [0, 0.5)"]),
@@ -50,6 +52,7 @@ import Testing
         expectCleanExits(TrainCommand.self)
         #expect(TrainCommand.configuration.commandName == "ann-train")
         #expect(TrainCommand.helpMessage().contains("--validation"))
+        #expect(!TrainCommand.helpMessage().contains("--assignments"), "membership comes from the index: the refused option is not offered")
         #expect(RouterKind.allCases.map(\.rawValue) == ["residual", "mlp", "kernel"])
     }
 }

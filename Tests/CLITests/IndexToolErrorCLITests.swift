@@ -19,7 +19,7 @@ import Testing
         let p = Setup(index: f, gt: try s.groundTruth(f.queries, k: 10), train: train,
                       trainTruth: try s.groundTruth(train, k: 1, name: "train-gt.annn"))
         if model {
-            try s.setup("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "16", "--validation", "0", "--index", f.index, "--assignments", f.assignments,
+            try s.setup("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "16", "--validation", "0", "--index", f.index,
                                       "--gt", p.trainTruth, "-o", s.path("m.annm"), train])
         }
         return p
@@ -31,9 +31,9 @@ import Testing
         return [
             ("ann-query", ["--index", index, "--nprobe", "16", "--stats", "out/s.tsv", "-o", "out/r.annn", q]),
             ("ann-eval", ["sweep", "--index", index, "--gt", p.gt, "--nprobe", "1,16", "-o", "out/c.tsv", q]),
-            ("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--index", index, "--assignments", p.index.assignments, "--gt", p.trainTruth,
+            ("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--index", index, "--gt", p.trainTruth,
                            "-o", "out/m.annm", t]),
-            ("ann-dup", ["--model", "m.annm", "--index", index, "--gt", p.trainTruth, "--assignments", p.index.assignments,
+            ("ann-dup", ["--model", "m.annm", "--index", index, "--gt", p.trainTruth,
                          "-o", "out/a.anna", t]),
         ]
     }
@@ -105,9 +105,9 @@ import Testing
             ("ann-query", ["--index", f.index, "-o", "/dev/full", f.queries]),
             ("ann-query", ["--index", f.index, "--stats", "/dev/full", "-o", "out/r.annn", f.queries]),
             ("ann-eval", ["sweep", "--index", f.index, "--gt", p.gt, "--nprobe", "1,2", "-o", "/dev/full", f.queries]),
-            ("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--index", f.index, "--assignments", f.assignments, "--gt", p.trainTruth,
+            ("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--index", f.index, "--gt", p.trainTruth,
                            "-o", "/dev/full", p.train]),
-            ("ann-dup", ["--model", "m.annm", "--index", f.index, "--gt", p.trainTruth, "--assignments", f.assignments, "-o", "/dev/full", p.train]),
+            ("ann-dup", ["--model", "m.annm", "--index", f.index, "--gt", p.trainTruth, "-o", "/dev/full", p.train]),
         ]
         for (tool, args) in runs {
             try expectFailure(try s.run(tool, args), tool: tool, status: 74, mentioning: ["/dev/full"], scratch: s)
@@ -131,10 +131,9 @@ import Testing
         let words = ["a8.anna", "assignment is for 8 clusters, not 16"]
         let runs: [(String, [String])] = [
             ("ann-pack", ["--metric", "l2", "--centroids", f.centroids, "--assignments", "a8.anna", "-o", "out/i.anni", f.base]),
-            ("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--index", f.index, "--assignments", "a8.anna", "--gt", p.trainTruth,
-                           "-o", "out/m.annm", p.train]),
-            ("ann-dup", ["--model", "m.annm", "--index", f.index, "--gt", p.trainTruth, "--assignments", "a8.anna", "-o", "out/a.anna", p.train]),
         ]
+        // ann-train and ann-dup take no assignment: membership comes from the index
+        // (RouterCLITests.assignmentsAreRefused).
         for (tool, args) in runs {
             try expectFailure(try s.run(tool, args), tool: tool, status: 65, mentioning: words, scratch: s)
         }
@@ -207,8 +206,10 @@ import Testing
         ("ann-eval", ["plot", "-o", "out/x.pdf", "c.tsv"]),
         ("ann-eval", ["sweep", "--index", "i.anni", "--gt", "gt.annn", "--nprobe", "0", "-o", "out/c.tsv", "q.fvecs"]),
         ("ann-eval", ["score", "--bogus"]),
-        ("ann-train", ["--gt", "g", "--assignments", "a", "--index", "i", "--validation", "0.7", "-o", "out/m.annm", "q.fvecs"]),
-        ("ann-dup", ["--model", "m", "--index", "i", "--gt", "g", "--assignments", "a", "--fraction", "2", "-o", "out/a.anna", "q.fvecs"]),
+        ("ann-train", ["--gt", "g", "--index", "i", "--validation", "0.7", "-o", "out/m.annm", "q.fvecs"]),
+        ("ann-dup", ["--model", "m", "--index", "i", "--gt", "g", "--fraction", "2", "-o", "out/a.anna", "q.fvecs"]),
+        ("ann-train", ["--gt", "g", "--assignments", "a", "--index", "i", "-o", "out/m.annm", "q.fvecs"]),
+        ("ann-dup", ["--model", "m", "--index", "i", "--gt", "g", "--assignments", "a", "-o", "out/a.anna", "q.fvecs"]),
     ])
     func usageErrors(_ tool: String, _ arguments: [String]) throws {
         let s = try Scratch()

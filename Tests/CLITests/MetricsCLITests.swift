@@ -358,7 +358,7 @@ extension Scratch {
         }
 
         let shape = kind == "kernel" ? ["--points", "4"] : ["--hidden", "32"]
-        let r = try s.run("ann-train", ["--router", kind, "--epochs", "2"] + shape + ["--index", built.index, "--assignments", built.assignments,
+        let r = try s.run("ann-train", ["--router", kind, "--epochs", "2"] + shape + ["--index", built.index,
                                         "--gt", s.path("train-gt.annn"), "-o", s.output("m.annm"), f.train])
         RouterCLITests.expectTrained(r)
         let idx = try PackedIndex(path: built.index)
@@ -384,7 +384,7 @@ extension Scratch {
 
         // ann-dup: the keys copied where the model looks, packed again for the same metric.
         expectSuccess(try s.run("ann-dup", ["--model", s.output("m.annm"), "--index", built.index, "--gt", s.path("train-gt.annn"),
-                                            "--assignments", built.assignments, "--fraction", "0.5", "-o", s.output("dup.anna"), f.train]))
+                                            "--fraction", "0.5", "-o", s.output("dup.anna"), f.train]))
         let dup = try Assignment.load(s.output("dup.anna"))
         #expect(dup.pairCount > data.baseCount)
         try s.setup("ann-pack", ["--metric", m, "--centroids", built.centroids, "--assignments", s.output("dup.anna"),
@@ -429,7 +429,7 @@ extension Scratch {
         }
 
         // A model for ip.anni: the same centroids packed for cos are another clustering.
-        try s.setup("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--validation", "0", "--index", "ip.anni", "--assignments", "a.anna",
+        try s.setup("ann-train", ["--router", "residual", "--epochs", "1", "--hidden", "8", "--validation", "0", "--index", "ip.anni",
                                   "--gt", "train-ip.annn", "-o", s.path("ip.annm"), train])
         try expectFailure(try s.run("ann-query", ["--index", "cos.anni", "--model", "ip.annm", "-o", s.output("r.annn"), queries]),
                           tool: "ann-query", status: 65, mentioning: ["ip.annm", "another clustering", "cos.anni"], scratch: s)
@@ -450,7 +450,7 @@ extension Scratch {
             try s.setup("ann-groundtruth", ["--base", base, "-k", "1", "--metric", m, "-o", s.path("train-\(m).annn"), train])
         }
         try s.setup("ann-groundtruth", ["--base", base, "-k", "1", "--metric", "ip", "-o", s.path("train-ip.ivecs"), train])
-        let common = ["--router", "residual", "--epochs", "1", "--hidden", "8", "--validation", "0", "--index", built.index, "--assignments", built.assignments]
+        let common = ["--router", "residual", "--epochs", "1", "--hidden", "8", "--validation", "0", "--index", built.index]
         for other in ["l2", "cos"] {
             try expectFailure(try s.run("ann-train", common + ["--gt", "train-\(other).annn", "-o", s.output("m.annm"), train]), tool: "ann-train",
                               status: 64, mentioning: ["the ground truth train-\(other).annn is for --metric \(other), the index \(built.index) for ip"],
@@ -462,7 +462,7 @@ extension Scratch {
         try FileManager.default.moveItem(atPath: s.output("m.annm"), toPath: s.path("m.annm"))
         try FileManager.default.removeItem(atPath: s.output("ids.annm"))
 
-        let dup = ["--model", "m.annm", "--index", built.index, "--assignments", built.assignments]
+        let dup = ["--model", "m.annm", "--index", built.index]
         for other in ["l2", "cos"] {
             try expectFailure(try s.run("ann-dup", dup + ["--gt", "train-\(other).annn", "-o", s.output("a.anna"), train]), tool: "ann-dup",
                               status: 64, mentioning: ["the ground truth train-\(other).annn is for --metric \(other)"], scratch: s)

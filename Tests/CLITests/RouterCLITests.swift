@@ -19,7 +19,7 @@ import Testing
     }
 
     static func trainArguments(_ p: Setup, seed: Int = 1, output: String) -> [String] {
-        ["--router", "residual", "--epochs", "2", "--hidden", "64", "--seed", "\(seed)", "--index", p.index.index, "--assignments", p.index.assignments,
+        ["--router", "residual", "--epochs", "2", "--hidden", "64", "--seed", "\(seed)", "--index", p.index.index,
          "--gt", p.trainTruth, "-o", output, p.train]
     }
 
@@ -79,21 +79,22 @@ import Testing
         try expectFailure(try s.run("ann-eval", ["sweep", "--index", other.index, "--model", "m.annm", "--gt", "train-gt.annn",
                                                  "-o", s.output("c.tsv"), p.train]),
                           tool: "ann-eval", status: 65, mentioning: words, scratch: s)
-        try expectFailure(try s.run("ann-dup", ["--model", "m.annm", "--index", other.index, "--gt", p.trainTruth, "--assignments", other.assignments,
+        try expectFailure(try s.run("ann-dup", ["--model", "m.annm", "--index", other.index, "--gt", p.trainTruth,
                                                 "-o", s.output("a.anna"), p.train]),
                           tool: "ann-dup", status: 65, mentioning: words, scratch: s)
-        try expectFailure(try s.run("ann-train", ["--init", "m.annm", "--epochs", "1", "--index", other.index, "--assignments", other.assignments,
+        try expectFailure(try s.run("ann-train", ["--init", "m.annm", "--epochs", "1", "--index", other.index,
                                                   "--gt", p.trainTruth, "-o", s.output("m2.annm"), p.train]),
                           tool: "ann-train", status: 65, mentioning: words, scratch: s)
     }
 
-    /// ann-dup adds copies and keeps the rest: sorted by vector, home cluster first; the
-    /// repacked index keeps the clustering, so the model stays valid and training continues.
+    /// ann-dup writes the index's membership with copies added: sorted by vector, each
+    /// vector's clusters in the index first (ascending), copies after; the repacked index keeps
+    /// the clustering, so the model stays valid and training continues.
     @Test func dupExtendsTheAssignment() throws {
         let s = try Scratch()
         let p = try Self.prepare(s)
         try s.setup("ann-train", Self.trainArguments(p, output: s.path("m.annm")) + ["--validation", "0"])
-        let dup = ["--model", "m.annm", "--index", p.index.index, "--gt", p.trainTruth, "--assignments", p.index.assignments,
+        let dup = ["--model", "m.annm", "--index", p.index.index, "--gt", p.trainTruth,
                    "--fraction", "0.5", p.train]
         let r = try s.run("ann-dup", dup + ["-o", s.output("a2.anna")])
         expectSuccess(r)
@@ -121,9 +122,73 @@ import Testing
         #expect(idx.vectorCount == 10_000 && idx.entries.reduce(0) { $0 + $1.vectors } == after.pairCount)
         #expect(idx.fingerprint == (try PackedIndex(path: p.index.index)).fingerprint)
         expectSuccess(try s.run("ann-query", ["--index", "r1.anni", "--model", "m.annm", "--nprobe", "2", "-o", s.output("r.annn"), p.index.queries]))
-        Self.expectTrained(try s.run("ann-train", ["--init", "m.annm", "--epochs", "1", "--index", "r1.anni", "--assignments", "out/a2.anna",
+        Self.expectTrained(try s.run("ann-train", ["--init", "m.annm", "--epochs", "1", "--index", "r1.anni",
                                                    "--gt", p.trainTruth, "-o", s.output("m1.annm"), p.train]))
         #expect(try RouterModel.load(s.output("m1.annm"), for: idx).hidden1 == 64)
+    }
+
+    /// The index is the only source of membership: ann-train and ann-dup refuse an assignment
+    /// beside it, before reading anything (even one of another clustering, which they used to
+    /// combine with the index), in one line that says where membership comes from.
+    @Test func assignmentsAreRefused() throws {
+        let s = try Scratch()
+        let p = try Self.prepare(s)
+        try s.setup("ann-train", Self.trainArguments(p, output: s.path("m.annm")) + ["--validation", "0"])
+        let other = try s.siftIndex(k: 16, seed: 2, name: "other")
+        let words = ["--assignments is no longer taken", "membership comes from the index"]
+        for a in [p.index.assignments, other.assignments] {
+            try expectFailure(try s.run("ann-train", Self.trainArguments(p, output: s.output("m2.annm")) + ["--assignments", a]),
+                              tool: "ann-train", status: 64, mentioning: words, scratch: s)
+            try expectFailure(try s.run("ann-dup", ["--model", "m.annm", "--index", p.index.index, "--assignments", a, "--gt", p.trainTruth,
+                                                    "-o", s.output("a2.anna"), p.train]),
+                              tool: "ann-dup", status: 64, mentioning: words, scratch: s)
+        }
+        for tool in ["ann-train", "ann-dup"] {
+            let help = try s.run(tool, ["--help"])
+            let text = String(decoding: help.stdout, as: UTF8.self)
+            #expect(help.status == 0 && text.contains("--index") && !text.contains("--assignments"), "\(tool) --help lists --assignments")
+        }
+    }
+
+    /// Two rounds, ann-dup -> ann-pack -> ann-train --init, each from the index alone: what
+    /// ann-dup writes is the membership of the index it read plus the copies (the index of a
+    /// round holds exactly the assignment it was packed from), in every output form.
+    @Test func duplicationRoundsFromTheIndexAlone() throws {
+        let s = try Scratch()
+        let p = try Self.prepare(s)
+        try s.setup("ann-train", Self.trainArguments(p, output: s.path("m0.annm")) + ["--validation", "0"])
+        func pairs(_ a: Assignment) -> Set<[UInt32]> { Set(zip(a.vectors, a.clusters).map { [$0, $1] }) }
+        var index = p.index.index, model = "m0.annm"
+        var held = pairs(try Assignment.load(p.index.assignments))
+        for round in 1...2 {
+            let dup = ["--model", model, "--index", index, "--gt", p.trainTruth, "--fraction", "0.5", p.train]
+            expectSuccess(try s.run("ann-dup", dup + ["-o", s.output("a\(round).anna")]))
+            let next = try Assignment.load(s.output("a\(round).anna"))
+            // What the index held, plus copies; each vector's clusters of the index ascending first.
+            #expect(held.isSubset(of: pairs(next)) && pairs(next).count > held.count, "round \(round)")
+            let lists = next.clustersByVector()
+            var before = [[UInt32]](repeating: [], count: lists.count)
+            for pair in held { before[Int(pair[0])].append(pair[1]) }
+            for v in 0..<lists.count {
+                #expect(Array(lists[v].prefix(before[v].count)) == before[v].sorted(), "round \(round), vector \(v): \(lists[v])")
+                #expect(Set(lists[v]).count == lists[v].count, "round \(round), vector \(v): \(lists[v])")
+            }
+            for form in ["ivecs", "ibin"] {
+                expectSuccess(try s.run("ann-dup", dup + ["-o", s.output("a\(round).\(form)")]))
+                let foreign = try Assignment.load(s.output("a\(round).\(form)"), clusterCount: 16)
+                #expect(foreign.vectors == next.vectors && foreign.clusters == next.clusters, "round \(round), .\(form)")
+            }
+            try s.setup("ann-pack", ["--metric", "l2", "--centroids", p.index.centroids, "--assignments", "out/a\(round).anna",
+                                     "-o", s.path("r\(round).anni"), p.index.base])
+            index = s.path("r\(round).anni")
+            held = pairs(try Assignment(index: try PackedIndex(path: index)))
+            #expect(held == pairs(next), "round \(round): the index holds what it was packed from")
+            Self.expectTrained(try s.run("ann-train", ["--init", model, "--epochs", "1", "--validation", "0", "--index", index,
+                                                       "--gt", p.trainTruth, "-o", s.output("m\(round).annm"), p.train]))
+            try FileManager.default.moveItem(atPath: s.output("m\(round).annm"), toPath: s.path("m\(round).annm"))
+            model = "m\(round).annm"
+        }
+        #expect(try RouterModel.load(s.path(model), for: try PackedIndex(path: index)).hidden1 == 64)
     }
 
     /// The kernel router end to end: trained, fetched by --threshold (fewer vectors for a
@@ -132,7 +197,7 @@ import Testing
     @Test func kernelRouterWithThreshold() throws {
         let s = try Scratch()
         let p = try Self.prepare(s)
-        let train = ["--router", "kernel", "--points", "8", "--epochs", "2", "--index", p.index.index, "--assignments", p.index.assignments,
+        let train = ["--router", "kernel", "--points", "8", "--epochs", "2", "--index", p.index.index,
                      "--gt", p.trainTruth]
         Self.expectTrained(try s.run("ann-train", train + ["-o", s.output("k.annm"), p.train]))
         let idx = try PackedIndex(path: p.index.index)
@@ -163,16 +228,16 @@ import Testing
         #expect(curve.points.map(\.setting) == ["threshold=0.001", "threshold=0.0001"])
 
         expectSuccess(try s.run("ann-dup", ["--model", "out/k.annm", "--index", p.index.index, "--gt", p.trainTruth,
-                                            "--assignments", p.index.assignments, "-o", s.output("a2.ivecs"), p.train]))
+                                            "-o", s.output("a2.ivecs"), p.train]))
         #expect(try Assignment.load(s.output("a2.ivecs"), clusterCount: 16).pairCount > 10_000)
         Self.expectTrained(try s.run("ann-train", ["--init", "out/k.annm", "--epochs", "1", "--index", p.index.index,
-                                                   "--assignments", p.index.assignments, "--gt", p.trainTruth, "-o", s.output("k3.annm"), p.train]))
+                                                   "--gt", p.trainTruth, "-o", s.output("k3.annm"), p.train]))
         #expect(try ModelFile(path: s.output("k3.annm"), for: idx).architecture == .kernel)
         // Refusals leave nothing in out/: the model moves next to the inputs first.
         try FileManager.default.moveItem(atPath: s.output("k.annm"), toPath: s.path("k.annm"))
         for f in try s.outputs() { try FileManager.default.removeItem(atPath: s.output(f)) }
         try expectFailure(try s.run("ann-train", ["--init", "k.annm", "--router", "mlp", "--index", p.index.index,
-                                                  "--assignments", p.index.assignments, "--gt", p.trainTruth, "-o", s.output("k4.annm"), p.train]),
+                                                  "--gt", p.trainTruth, "-o", s.output("k4.annm"), p.train]),
                           tool: "ann-train", status: 64, mentioning: ["--router mlp", "kernel"], scratch: s)
         try expectFailure(try s.run("ann-query", ["--index", p.index.index, "--threshold", "1e-4", "-o", s.output("r.annn"), p.index.queries]),
                           tool: "ann-query", status: 64, mentioning: ["--threshold needs --model"], scratch: s)
