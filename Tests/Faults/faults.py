@@ -13,7 +13,7 @@ that must be refused); a nonzero exit that is not exactly one stderr line
 `ann-xxx: error: ...` with a sysexits code; death by a signal; peak RSS above its bound; a
 temporary file left behind; an output file left behind by a failed run; a hang.
 
-Standard library only. Usage: faults.py --bin DIR --data DIR [--quick] [--seed N] [--keep]
+Standard library only. Usage: faults.py --bin DIR --data DIR [--quick] [--seed N] [--keep] [--only REGEX]
 """
 
 import argparse
@@ -335,8 +335,14 @@ class Runner:
         if case.failures and self.keep:
             keep = os.path.join(self.work, "failed", "%05d" % case.id)
             shutil.copytree(run, keep)
-            case.reproduce = "cd %s/out && %s" % (keep, " ".join(
-                _quote(a.replace(run, keep)) for a in argv))
+            cmd = " ".join(_quote(a.replace(run, keep)) for a in argv)
+            if case.stdin_pipe:
+                cmd = "cat ../%s | %s" % (case.stdin_pipe, cmd)
+            if case.stdout_to:
+                cmd += " > " + case.stdout_to
+            if case.expect == "pipe":
+                cmd += " | head -c 4096 >/dev/null"
+            case.reproduce = "cd %s/out && %s" % (keep, cmd)
         return result
 
 
@@ -1207,6 +1213,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="seed of every sample (default 1)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory and list failing cases with a command each")
+    ap.add_argument("--only", metavar="REGEX",
+                    help="run only the classes whose name matches (e.g. 'hostile|mismatch')")
     ap.add_argument("--jobs", type=int, default=2, help="tool runs at once (default 2)")
     ap.add_argument("-k", type=int, default=8, help="clusters of the index (default 8)")
     args = ap.parse_args()
@@ -1295,6 +1303,8 @@ def run_all(args, work, rng):
     cases += mismatch_cases(fx)
     cases += signal_cases(fx, wp, args.quick)
     cases += stream_cases(fx, wp)
+    if args.only:
+        cases = [c for c in cases if re.search(args.only, c.cls)]
     for i, c in enumerate(cases):
         c.id = i
     print("faults: %d cases, %d at a time" % (len(cases), args.jobs))
