@@ -1,13 +1,16 @@
-# ann-tools: build, demo, test, bench and install. See README.md.
+# ann-tools: build, demo, test, fuzz, bench and install. See README.md.
+#   make build    release build          make test   release build and the test suite
+#   make demo     the bundled pipeline   make fuzz   fault injection on the built tools
+#   make bench    SIFT-DEB timings       make install / uninstall (PREFIX, DESTDIR)
 SWIFT   ?= swift
 PREFIX  ?= /usr/local
 # AVX2/FMA where the CPU has them: default flags leave the SIMD kernels ~2.5x slower.
 CPUFLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo -Xswiftc -target-cpu -Xswiftc haswell)
 BUILDFLAGS = -c release $(CPUFLAGS)
 TOOLS   := ann-kmeans ann-groundtruth ann-pack ann-query ann-eval ann-train ann-dup
-DEBS    := libzstd-dev libopenblas-dev pkg-config zstd gnuplot-nox time bc
+DEBS    := libzstd-dev libopenblas-dev pkg-config zstd gnuplot-nox time bc python3
 
-.PHONY: all deps build demo test bench install uninstall clean
+.PHONY: all deps build demo test fuzz bench install uninstall clean
 all: build
 
 # Installs the Debian packages the build needs when run as root; otherwise names them.
@@ -33,6 +36,12 @@ demo: build
 
 test: deps
 	$(SWIFT) test $(BUILDFLAGS) --disable-xctest
+
+# Damaged, hostile and mismatched inputs, signals, closed pipes and full devices against the
+# release binaries: every run must fail closed (Tests/Faults/faults.py; FUZZFLAGS=--quick,
+# --seed N, --keep).
+fuzz: build
+	python3 Tests/Faults/faults.py --bin $(BIN) --data examples/data $(FUZZFLAGS)
 
 bench: build
 	BIN=$(BIN) ./bench/run
