@@ -21,6 +21,6 @@ enum Bounds {
     static let hidden = 8192
 
     static func checkThreads(_ threads: Int) throws {
-        if threads < 1 || threads > Bounds.threads { throw ValidationError("--threads must be between 1 and \(Bounds.threads)") }
+        if threads < 1 || threads > Bounds.threads { throw ValidationError("--threads must be at least 1 and at most \(Bounds.threads)") }
     }
 }

@@ -127,7 +127,7 @@ struct EvalSweepCommand: ParsableCommand {
             throw ValidationError("--nprobe, --budget and --threshold exclude each other")
         }
         try routing.checkThreshold(threshold != nil)
-        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be between 1 and \(Bounds.neighbors)") }
+        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
         try Bounds.checkThreads(threads)
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1]") }
         _ = try settings()

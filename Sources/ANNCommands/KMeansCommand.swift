@@ -59,7 +59,7 @@ public struct KMeansCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let k, k < 1 || k > Bounds.clusters { throw ValidationError("-k must be between 1 and \(Bounds.clusters)") }
+        if let k, k < 1 || k > Bounds.clusters { throw ValidationError("-k must be at least 1 and at most \(Bounds.clusters)") }
         if let s = sample, s > Bounds.clusters { throw ValidationError("--sample must be at most \(Bounds.clusters)") }
         if let i = iterations, i < 0 { throw ValidationError("--iters must not be negative") }
         if let c = centroids {

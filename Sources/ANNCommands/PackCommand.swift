@@ -43,7 +43,7 @@ public struct PackCommand: ParsableCommand {
 
     public func validate() throws {
         if level < 1 || level > 19 { throw ValidationError("--level must be between 1 and 19") }
-        if memory < 1 || memory > Bounds.memoryMiB { throw ValidationError("--memory must be between 1 and \(Bounds.memoryMiB) (MiB)") }
+        if memory < 1 || memory > Bounds.memoryMiB { throw ValidationError("--memory must be at least 1 and at most \(Bounds.memoryMiB) (MiB)") }
         if let o = output { try checkForm(of: o, allowed: [.native], what: "a packed index", flag: "-o") }
     }
 

@@ -64,7 +64,7 @@ public struct QueryCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be between 1 and \(Bounds.neighbors)") }
+        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
         if [nprobe != nil, budget != nil, threshold != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--nprobe, --budget and --threshold exclude each other")
         }
@@ -72,7 +72,7 @@ public struct QueryCommand: ParsableCommand {
         try routing.checkThreshold(threshold != nil)
         if let n = nprobe, n < 1 { throw ValidationError("--nprobe must be at least 1") }
         if let b = budget, b < 1 { throw ValidationError("--budget must be at least 1") }
-        if batch < 1 || batch > Bounds.batch { throw ValidationError("--batch must be between 1 and \(Bounds.batch)") }
+        if batch < 1 || batch > Bounds.batch { throw ValidationError("--batch must be at least 1 and at most \(Bounds.batch)") }
         try Bounds.checkThreads(threads)
         if let s = stats, s != "-", s == output.output { throw ValidationError("--stats and -o name the same file") }
         if stats == "-" && (output.output == nil || output.output == "-") {

@@ -70,7 +70,7 @@ public struct NeighborList: Sendable {
             if let c = h.count {
                 // The header's count sizes storage only once the file's length confirms it;
                 // otherwise (a pipe, zstd) the lists grow as records arrive.
-                if let size = input.byteSize { try VectorReader.checkLength(count: c, dim: 2 * k, valueSize: 4, fileSize: size, source: input.name) }
+                if let size = input.byteSize { try VectorReader.checkLength(count: c, dim: 2 * k, valueSize: 4, fileSize: size, source: input.name, shape: "k \(k)") }
                 let reserve = input.byteSize != nil ? c * k : min(c, max(1, Self.unverifiedReserve / k)) * k
                 ids.reserveCapacity(reserve)
                 dists.reserveCapacity(reserve)

@@ -141,11 +141,12 @@ public final class VectorReader {
     }
 
     /// A native header's count sizes nothing until it agrees with the file's real length.
-    static func checkLength(count: Int, dim: Int, valueSize: Int, fileSize: Int, source: String) throws {
+    /// `shape` names a record's size in the message (default "dimension `dim`").
+    static func checkLength(count: Int, dim: Int, valueSize: Int, fileSize: Int, source: String, shape: String? = nil) throws {
         let (body, o1) = count.multipliedReportingOverflow(by: dim * valueSize)
         let (total, o2) = body.addingReportingOverflow(StreamHeader.size)
         if o1 || o2 || total > fileSize {
-            throw ANNError.badData(source: source, message: "truncated: the header says \(count) records of dimension \(dim), the file holds \(fileSize) bytes")
+            throw ANNError.badData(source: source, message: "truncated: the header says \(count) records of \(shape ?? "dimension \(dim)"), the file holds \(fileSize) bytes")
         }
         if total < fileSize { throw ANNError.badData(source: source, message: "\(fileSize - total) bytes of trailing data after \(count) records") }
     }
