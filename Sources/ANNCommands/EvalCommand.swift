@@ -127,7 +127,8 @@ struct EvalSweepCommand: ParsableCommand {
             throw ValidationError("--nprobe, --budget and --threshold exclude each other")
         }
         try routing.checkThreshold(threshold != nil)
-        if k < 1 { throw ValidationError("-k must be at least 1") }
+        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
+        try Bounds.checkThreads(threads)
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1]") }
         _ = try settings()
     }
@@ -161,6 +162,8 @@ struct EvalSweepCommand: ParsableCommand {
         guard q.count / idx.dim == t.count else {
             throw ANNError.badData(source: truth.gt, message: "\(t.count) queries of ground truth, \(q.count / idx.dim) queries")
         }
+        // Each worker keeps k neighbours (id and distance) for every query.
+        try MemoryLimit.check(count: t.count * k * (threads + 1), size: 8, for: "-k \(k) for \(t.count) queries on \(threads) threads")
         let out = try OutputFile(path: output, text: true)
         let engine = try routing.engine(for: idx, threads: threads)
         var points = [RecallCurve.Point]()

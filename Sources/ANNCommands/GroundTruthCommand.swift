@@ -34,7 +34,7 @@ public struct GroundTruthCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if k < 1 { throw ValidationError("-k must be at least 1") }
+        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
         if base == "-" && (queriesPath == nil || queriesPath == "-") {
             throw ValidationError("the base and the queries cannot both be read from stdin")
         }

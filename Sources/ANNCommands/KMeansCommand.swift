@@ -59,7 +59,8 @@ public struct KMeansCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let k, k < 1 { throw ValidationError("-k must be at least 1") }
+        if let k, k < 1 || k > Bounds.clusters { throw ValidationError("-k must be at least 1 and at most \(Bounds.clusters)") }
+        if let s = sample, s > Bounds.clusters { throw ValidationError("--sample must be at most \(Bounds.clusters)") }
         if let i = iterations, i < 0 { throw ValidationError("--iters must not be negative") }
         if let c = centroids {
             if assignments == nil { throw ValidationError("--centroids needs --assignments: it only assigns") }
@@ -152,7 +153,7 @@ public struct KMeansCommand: ParsableCommand {
                     let block = 65536
                     try training.data.withUnsafeBufferPointer { data in
                         for first in stride(from: 0, to: training.count, by: block) {
-                            let lists = rep.assign(data.baseAddress! + first * d, count: min(block, training.count - first), projection: model.projection)
+                            let lists = try rep.assign(data.baseAddress! + first * d, count: min(block, training.count - first), projection: model.projection, firstID: first)
                             try tally.write(lists, first: first, to: w)
                         }
                     }
@@ -228,9 +229,9 @@ public struct KMeansCommand: ParsableCommand {
         let n = training.count
         var labels = [UInt32](repeating: 0, count: n)
         var dists = [Float](repeating: 0, count: n)
-        training.data.withUnsafeBufferPointer { data in
-            model.labels.withUnsafeBufferPointer { hints in
-                KMeans.assign(data: data.baseAddress!, n: n, d: d, centroids: model.centroids, k: k, metric: m,
+        try training.data.withUnsafeBufferPointer { data in
+            try model.labels.withUnsafeBufferPointer { hints in
+                try KMeans.assign(data: data.baseAddress!, n: n, d: d, centroids: model.centroids, k: k, metric: m,
                               projection: model.projection, hints: hints.baseAddress, labels: &labels, distances: &dists)
             }
         }
@@ -249,7 +250,7 @@ public struct KMeansCommand: ParsableCommand {
                                  clustering: UInt64, to out: OutputFile, say: Reporter) throws -> [Int] {
         reader.fingerprinting = true
         let d = reader.dim
-        let block = 65536
+        let block = reader.blockRecords(preferred: 65536)
         var buf = [Float](repeating: 0, count: block * d)
         var labels = [UInt32](repeating: 0, count: block)
         var dists = [Float](repeating: 0, count: block)
@@ -259,10 +260,10 @@ public struct KMeansCommand: ParsableCommand {
         while true {
             let n = try buf.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, maxCount: block) }
             if n == 0 { break }
-            buf.withUnsafeMutableBufferPointer { b in
+            try buf.withUnsafeMutableBufferPointer { b in
                 if m == .cos { Kernels.normalizeRows(b.baseAddress!, n: n, d: d) }
-                KMeans.assign(data: b.baseAddress!, n: n, d: d, centroids: centroids, k: k, metric: m,
-                              projection: projection, labels: &labels, distances: &dists)
+                try KMeans.assign(data: b.baseAddress!, n: n, d: d, centroids: centroids, k: k, metric: m,
+                                  projection: projection, firstID: seen, labels: &labels, distances: &dists)
             }
             for i in 0..<n {
                 try w.append(vector: seen + i, cluster: Int(labels[i]))

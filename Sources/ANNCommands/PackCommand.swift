@@ -43,7 +43,7 @@ public struct PackCommand: ParsableCommand {
 
     public func validate() throws {
         if level < 1 || level > 19 { throw ValidationError("--level must be between 1 and 19") }
-        if memory < 1 { throw ValidationError("--memory must be at least 1") }
+        if memory < 1 || memory > Bounds.memoryMiB { throw ValidationError("--memory must be at least 1 and at most \(Bounds.memoryMiB) (MiB)") }
         if let o = output { try checkForm(of: o, allowed: [.native], what: "a packed index", flag: "-o") }
     }
 
@@ -79,7 +79,7 @@ public struct PackCommand: ParsableCommand {
         let out = try OutputFile(path: output)
         let writer = IndexWriter(output: out, dim: base.dim, type: base.elementType, metric: m, centroids: centroidData,
                                  level: level, budget: memory << 20)
-        let block = 16384
+        let block = base.blockRecords(preferred: 16384)
         let rb = base.recordBytes
         var buf = [UInt8](repeating: 0, count: block * rb)
         var seen = 0

@@ -64,7 +64,7 @@ public struct QueryCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if k < 1 { throw ValidationError("-k must be at least 1") }
+        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
         if [nprobe != nil, budget != nil, threshold != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--nprobe, --budget and --threshold exclude each other")
         }
@@ -72,8 +72,8 @@ public struct QueryCommand: ParsableCommand {
         try routing.checkThreshold(threshold != nil)
         if let n = nprobe, n < 1 { throw ValidationError("--nprobe must be at least 1") }
         if let b = budget, b < 1 { throw ValidationError("--budget must be at least 1") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if batch < 1 || batch > Bounds.batch { throw ValidationError("--batch must be at least 1 and at most \(Bounds.batch)") }
+        try Bounds.checkThreads(threads)
         if let s = stats, s != "-", s == output.output { throw ValidationError("--stats and -o name the same file") }
         if stats == "-" && (output.output == nil || output.output == "-") {
             throw ValidationError("--stats and the results cannot both go to stdout")
@@ -103,11 +103,24 @@ public struct QueryCommand: ParsableCommand {
         var ids = [UInt32]()
         var dists = [Float]()
         var all = [QueryEngine.QueryStats]()
-        var buf = [Float](repeating: 0, count: batch * idx.dim)
-        while true {
-            let n = try buf.withUnsafeMutableBufferPointer { try queries.read(into: $0.baseAddress!, maxCount: batch) }
+        // A batch grows with the queries that arrive: --batch bounds it and never sizes a buffer.
+        let chunk = queries.blockRecords(preferred: min(batch, 4096))
+        var buf = [Float](repeating: 0, count: chunk * idx.dim)
+        var group = [Float]()
+        var ended = false
+        while !ended {
+            group.removeAll(keepingCapacity: true)
+            var n = 0
+            while n < batch {
+                let got = try buf.withUnsafeMutableBufferPointer { try queries.read(into: $0.baseAddress!, maxCount: min(chunk, batch - n)) }
+                if got == 0 { ended = true; break }
+                group.append(contentsOf: buf[0..<(got * idx.dim)])
+                n += got
+            }
             if n == 0 { break }
-            let (list, st) = try engine.search(queries: Array(buf[0..<(n * idx.dim)]), k: k, selection: selection)
+            // Each worker keeps k neighbours (id and distance) for every query of the batch.
+            try MemoryLimit.check(count: n * k * (threads + 1), size: 8, for: "-k \(k) for a batch of \(n) queries on \(threads) threads")
+            let (list, st) = try engine.search(queries: group, k: k, selection: selection)
             ids += list.ids
             dists += list.distances
             all += st

@@ -100,10 +100,10 @@ public struct TrainCommand: ParsableCommand {
     public func validate() throws {
         try refuseAssignments(assignments)
         if let e = epochs, e < 0 { throw ValidationError("--epochs must not be negative") }
-        if hidden < 1 { throw ValidationError("--hidden must be at least 1") }
+        if hidden < 1 || hidden > Bounds.hidden { throw ValidationError("--hidden must be at least 1 and at most \(Bounds.hidden)") }
         if let m = points, m < 1 || m > 4096 { throw ValidationError("--points must be between 1 and 4096") }
         if let c = candidates, c < 0 { throw ValidationError("--candidates must not be negative") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if batch < 1 || batch > Bounds.trainingBatch { throw ValidationError("--batch must be at least 1 and at most \(Bounds.trainingBatch)") }
         if let r = learningRate, !(r > 0) { throw ValidationError("--lr must be positive") }
         if !(pointLr >= 0) { throw ValidationError("--point-lr must not be negative") }
         if let n = noise, !(n >= 0) { throw ValidationError("--noise must not be negative") }

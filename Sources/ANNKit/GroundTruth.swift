@@ -13,13 +13,35 @@ public enum GroundTruth {
         var q = queries
         let nq = q.count / dim
         if metric == .cos { q.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: nq, d: dim) } }
-        var block = [Float](repeating: 0, count: blockSize * dim)
+        let rows = base.blockRecords(preferred: blockSize)
+        var block = [Float](repeating: 0, count: rows * dim)
+        // A base of unknown length (a pipe, zstd) must show k vectors before k neighbours per
+        // query are allocated: its first vectors are held, growing as they arrive.
+        var head = [Float]()
+        if base.count == nil && k > rows {
+            while head.count / dim < k {
+                let n = try block.withUnsafeMutableBufferPointer { try base.read(into: $0.baseAddress!, maxCount: rows) }
+                if n == 0 { throw ANNError.usage("k (\(k)) is larger than the base (\(head.count / dim) vectors)") }
+                head.append(contentsOf: block[0..<(n * dim)])
+            }
+        }
+        try MemoryLimit.check(count: nq * k, size: 8, for: "k \(k) neighbours for each of \(nq) queries")
         var seen = 0
         let result: NeighborList = try q.withUnsafeBufferPointer { qp in
             let projection = TopKSearch.defaultProjection(queries: qp.baseAddress!, count: nq, dim: dim, metric: metric)
             let search = TopKSearch(queries: qp.baseAddress!, count: nq, dim: dim, k: k, metric: metric, projection: projection)
+            if !head.isEmpty {
+                let n = head.count / dim
+                head.withUnsafeMutableBufferPointer { b in
+                    if metric == .cos { Kernels.normalizeRows(b.baseAddress!, n: n, d: dim) }
+                    search.add(base: b.baseAddress!, n: n, firstID: 0)
+                }
+                head = []
+                seen = n
+                progress(seen, base.count)
+            }
             while true {
-                let n = try block.withUnsafeMutableBufferPointer { try base.read(into: $0.baseAddress!, maxCount: blockSize) }
+                let n = try block.withUnsafeMutableBufferPointer { try base.read(into: $0.baseAddress!, maxCount: rows) }
                 if n == 0 { break }
                 block.withUnsafeMutableBufferPointer { b in
                     if metric == .cos { Kernels.normalizeRows(b.baseAddress!, n: n, d: dim) }
@@ -27,6 +49,9 @@ public enum GroundTruth {
                 }
                 seen += n
                 progress(seen, base.count)
+            }
+            if let bad = search.firstIncomplete() {
+                throw ANNError.badData(source: base.name, message: "query \(bad.query): only \(bad.found) of \(min(k, seen)) neighbours have a finite distance (values too large for float32 distances)")
             }
             return search.result()
         }

@@ -8,7 +8,9 @@ struct IntegerRecords {
         let shape = try input.readForeignShape(valueSize: 4)
         let d = shape.dim
         var values = [Int32]()
-        if let c = shape.count { values.reserveCapacity(c * d) }
+        // A count the file's length confirmed sizes storage; an unconfirmed one (a pipe) only
+        // up to a bound, the rest growing as records arrive.
+        if let c = shape.count { values.reserveCapacity(input.byteSize != nil ? c * d : min(c * d, NeighborList.unverifiedReserve)) }
         var row = [Int32](repeating: 0, count: d)
         var r = 0
         var first = true

@@ -35,16 +35,17 @@ public enum KMeans {
         defer { dists.deallocate() }
         let projection = TopKSearch.defaultProjection(queries: data, count: n, dim: d, metric: p.metric)
         let search = TopKSearch(queries: data, count: n, dim: d, k: 1, metric: p.metric, projection: projection)
-        labelArray.withUnsafeMutableBufferPointer { lb in
+        try labelArray.withUnsafeMutableBufferPointer { lb in
           let labels = lb.baseAddress!
           for it in 0..<p.iterations {
             t0 = Stopwatch.now()
             search.reset()
             centroids.withUnsafeBufferPointer { search.add(base: $0.baseAddress!, n: k, firstID: 0, hints: it > 0 ? labels : nil) }
             search.nearest(into: labels, distances: dists)
+            try checkLabels(labels, n: n, k: k, firstID: 0, what: "training vector")
             var objective = 0.0
             for i in 0..<n { objective += Double(dists[i]) }
-            let repaired = update(data: data, n: n, d: d, labels: labels, centroids: &centroids, k: k, metric: p.metric, rng: &rng)
+            let repaired = try update(data: data, n: n, d: d, labels: labels, centroids: &centroids, k: k, metric: p.metric, rng: &rng)
             progress(.iteration(index: it + 1, of: p.iterations, objective: objective, seconds: Stopwatch.now() - t0, repaired: repaired))
           }
         }
@@ -52,20 +53,37 @@ public enum KMeans {
     }
 
     /// The nearest centroid of each of `n` vectors, and its internal distance. `projection`
-    /// and `hints` (a likely cluster per vector) only make it faster.
+    /// and `hints` (a likely cluster per vector) only make it faster. Every vector gets a
+    /// cluster or the call throws: a vector with no finite distance to any centroid is an
+    /// error naming it (`firstID` + its row), never a vector left in no cluster.
     public static func assign(data: UnsafePointer<Float>, n: Int, d: Int, centroids: [Float], k: Int, metric: Metric,
-                              projection: Projection? = nil, hints: UnsafePointer<UInt32>? = nil,
-                              labels: UnsafeMutablePointer<UInt32>, distances: UnsafeMutablePointer<Float>) {
+                              projection: Projection? = nil, hints: UnsafePointer<UInt32>? = nil, firstID: Int = 0,
+                              labels: UnsafeMutablePointer<UInt32>, distances: UnsafeMutablePointer<Float>) throws {
         let search = TopKSearch(queries: data, count: n, dim: d, k: 1, metric: metric, projection: projection)
         centroids.withUnsafeBufferPointer { search.add(base: $0.baseAddress!, n: k, firstID: 0, hints: hints) }
         search.nearest(into: labels, distances: distances)
+        try checkLabels(labels, n: n, k: k, firstID: firstID, what: "vector")
+    }
+
+    /// Throws for the first vector that found no centroid (its distances were all +inf or
+    /// NaN: values too large for float32, which `VectorReader` refuses at the door).
+    static func checkLabels(_ labels: UnsafePointer<UInt32>, n: Int, k: Int, firstID: Int, what: String) throws {
+        for i in 0..<n where Int(labels[i]) >= k {
+            throw ANNError.badData(source: "\(what) \(firstID + i)",
+                                   message: "no finite distance to any of the \(k) centroids (values too large for float32 distances)")
+        }
     }
 
     /// Moves each centroid to the mean of its vectors; an empty cluster takes half of a large
     /// one (split along a small perturbation). Returns the number of empty clusters repaired.
     static func update(data: UnsafePointer<Float>, n: Int, d: Int, labels: UnsafePointer<UInt32>, centroids: inout [Float],
-                       k: Int, metric: Metric, rng: inout RandomGenerator) -> Int {
-        let parts = 16
+                       k: Int, metric: Metric, rng: inout RandomGenerator) throws -> Int {
+        // A label outside 0..<k (the no-neighbour sentinel) must never index the sums.
+        try checkLabels(labels, n: n, k: k, firstID: 0, what: "training vector")
+        // Sixteen partial sums keep the reduction order fixed whatever the cores; fewer where
+        // they would take more memory than the data itself (few vectors, a huge dimension).
+        let budget = max(64 << 20, 8 * n * d)
+        let parts = max(1, min(16, budget / max(1, 8 * k * d)))
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: parts * k * d)
         sums.initialize(repeating: 0, count: parts * k * d)
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: parts * k)

@@ -97,7 +97,7 @@ public final class KernelRouterTrainer {
         kp.metric = metric
         let r = try KMeans.train(data: x, n: n, d: d, parameters: kp)
         var labels = [UInt32](repeating: 0, count: n), dist = [Float](repeating: 0, count: n)
-        KMeans.assign(data: x, n: n, d: d, centroids: r.centroids, k: m, metric: metric, projection: r.projection,
+        try KMeans.assign(data: x, n: n, d: d, centroids: r.centroids, k: m, metric: metric, projection: r.projection,
                       labels: &labels, distances: &dist)
         var counts = [Int](repeating: 0, count: m)
         for l in labels { counts[Int(l)] += 1 }

@@ -38,15 +38,15 @@ public struct NearestCentroidCheck {
     }
 
     /// How many sampled vectors have their nearest centroid among their clusters.
-    public func agreeing() -> Int {
+    public func agreeing() throws -> Int {
         let n = lists.count
         guard n > 0 else { return 0 }
         var data = vectors
         if metric == .cos { data.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: n, d: dim) } }
         var labels = [UInt32](repeating: 0, count: n)
         var dists = [Float](repeating: 0, count: n)
-        data.withUnsafeBufferPointer { d in
-            KMeans.assign(data: d.baseAddress!, n: n, d: dim, centroids: centroids, k: clusterCount, metric: metric,
+        try data.withUnsafeBufferPointer { d in
+            try KMeans.assign(data: d.baseAddress!, n: n, d: dim, centroids: centroids, k: clusterCount, metric: metric,
                           labels: &labels, distances: &dists)
         }
         return (0..<n).filter { lists[$0].contains(labels[$0]) }.count
@@ -54,7 +54,7 @@ public struct NearestCentroidCheck {
 
     /// Refuses an assignment that fails the check for more than half of the sample.
     public func verify(source: String) throws {
-        let n = lists.count, agree = agreeing()
+        let n = lists.count, agree = try agreeing()
         guard 2 * agree >= n else {
             throw ANNError.badData(source: source, message: "does not fit the centroids and base: only \(agree) of the first \(n) vectors have their nearest centroid among their clusters (an assignment made for another clustering or base; a .ivecs or .ibin assignment records neither, so this sample is all that can be checked)")
         }

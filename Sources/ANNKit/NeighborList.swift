@@ -2,6 +2,8 @@
 /// ann-query, and the ground truth that ann-train and the evaluation read.
 public struct NeighborList: Sendable {
     public static let noID = UInt32.max
+    /// Values reserved ahead of the records when nothing confirms a header's count.
+    static let unverifiedReserve = 1 << 20
     public let k: Int
     public let metric: Metric
     /// `count * k` ids, row-major; `noID` pads a short row.
@@ -65,7 +67,14 @@ public struct NeighborList: Sendable {
             let k = h.dim
             var ids = [UInt32]()
             var dists = [Float]()
-            if let c = h.count { ids.reserveCapacity(min(c, 1 << 16) * k); dists.reserveCapacity(min(c, 1 << 16) * k) }
+            if let c = h.count {
+                // The header's count sizes storage only once the file's length confirms it;
+                // otherwise (a pipe, zstd) the lists grow as records arrive.
+                if let size = input.byteSize { try VectorReader.checkLength(count: c, dim: 2 * k, valueSize: 4, fileSize: size, source: input.name, shape: "k \(k)") }
+                let reserve = input.byteSize != nil ? c * k : min(c, max(1, Self.unverifiedReserve / k)) * k
+                ids.reserveCapacity(reserve)
+                dists.reserveCapacity(reserve)
+            }
             var rowIDs = [UInt32](repeating: 0, count: k)
             var rowDists = [Float](repeating: 0, count: k)
             var q = 0
@@ -90,6 +99,7 @@ public struct NeighborList: Sendable {
         if let dp = distPath {
             let r = try VectorReader(path: dp)
             r.allowsInfinity = true
+            r.checksNorms = false
             guard r.elementType == .float32, r.dim == ids.dim else {
                 throw ANNError.badData(source: dp, message: "distances of dimension \(r.dim) do not match \(ids.dim) ids")
             }

@@ -7,9 +7,16 @@ public struct Projection: Sendable {
     /// `m × d`, row-major; rows are orthonormal.
     public let rows: [Float]
 
-    /// PCA of `n` vectors (row-major, `d` wide), keeping `m` directions.
+    /// The widest data a projection is computed for: its covariance takes d² floats and d²
+    /// doubles (12 MiB at 1024) and its eigendecomposition d³ work, so wider data, whatever
+    /// its count, is screened on the full dimension instead.
+    public static let maxDimension = 1024
+
+    /// PCA of `n` vectors (row-major, `d` wide), keeping `m` directions; nil where it cannot
+    /// be computed in bounded memory or in finite arithmetic (the screen is then skipped: it
+    /// only ever saves work).
     public static func principal(of data: UnsafePointer<Float>, n: Int, d: Int, m: Int) -> Projection? {
-        guard n >= 2, m < d else { return nil }
+        guard n >= 2, m < d, d <= maxDimension else { return nil }
         var mean = [Double](repeating: 0, count: d)
         for i in 0..<n { for j in 0..<d { mean[j] += Double(data[i * d + j]) } }
         for j in 0..<d { mean[j] /= Double(n) }
@@ -18,6 +25,8 @@ public struct Projection: Sendable {
             BLAS.gemm(transA: true, transB: false, m: d, n: d, k: n, alpha: 1 / Float(n), a: data, lda: d,
                       b: data, ldb: d, beta: 0, c: g.baseAddress!, ldc: d)
         }
+        // Sums over many large vectors can overflow float32 though each vector is within bounds.
+        guard gram.allSatisfy(\.isFinite) else { return nil }
         var cov = [Double](repeating: 0, count: d * d)
         for i in 0..<d { for j in 0..<d { cov[i * d + j] = Double(gram[i * d + j]) - mean[i] * mean[j] } }
         guard BLAS.symmetricEigen(&cov, n: d) != nil else { return nil }
@@ -30,6 +39,7 @@ public struct Projection: Sendable {
             let inv = 1 / norm.squareRoot()
             for j in 0..<d { rows[r * d + j] = Float(cov[src * d + j] * inv) }
         }
+        guard rows.allSatisfy(\.isFinite) else { return nil }
         return Projection(m: m, d: d, rows: rows)
     }
 

@@ -99,6 +99,10 @@ public final class QueryEngine {
         q.withUnsafeBufferPointer { qp in
             norms.withUnsafeMutableBufferPointer { Kernels.squaredNorms(qp.baseAddress!, n: n, d: d, into: $0.baseAddress!) }
         }
+        // Within NormLimit every distance is finite, so no candidate can fall out of a list.
+        if let i = norms.firstIndex(where: { NormLimit.exceeds(Double($0)) }) {
+            throw ANNError.badData(source: "query \(i)", message: "squared norm \(NormLimit.describe(Double(norms[i]))) is too large: distances would overflow float32")
+        }
         q.withUnsafeBufferPointer { qp in
             norms.withUnsafeBufferPointer { qn in
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -115,7 +119,7 @@ public final class QueryEngine {
                         guard let c = item else { break }
                         do {
                             let m = try index.fetch(c, into: buffers)
-                            scan(cluster: c, vectors: m, buffers: buffers, members: members[c], queries: qp.baseAddress!,
+                            try scan(cluster: c, vectors: m, buffers: buffers, members: members[c], queries: qp.baseAddress!,
                                  queryNorms: qn.baseAddress!, heaps: heaps[w], group: &group, dots: &dots, xnorms: &xnorms)
                         } catch {
                             lock.withLock { if failure == nil { failure = error } }
@@ -140,7 +144,7 @@ public final class QueryEngine {
     /// each possible winner is re-measured directly, and a vector stored in several clusters
     /// counts once.
     private func scan(cluster c: Int, vectors m: Int, buffers: ClusterBuffers, members: [Int32], queries: UnsafePointer<Float>,
-                      queryNorms: UnsafePointer<Float>, heaps: NeighborHeaps, group: inout [Float], dots: inout [Float], xnorms: inout [Float]) {
+                      queryNorms: UnsafePointer<Float>, heaps: NeighborHeaps, group: inout [Float], dots: inout [Float], xnorms: inout [Float]) throws {
         guard m > 0 else { return }
         let d = index.dim
         let g = members.count
@@ -159,6 +163,11 @@ public final class QueryEngine {
         xnorms.withUnsafeMutableBufferPointer { xn in
             Kernels.squaredNorms(x, n: m, d: d, into: xn.baseAddress!)
             for j in 0..<m { maxNorm = max(maxNorm, xn[j]) }
+        }
+        // Within NormLimit every distance is finite, so no stored vector can fall out of a list;
+        // the index's vectors were checked when packed, but it is read from storage.
+        if let j = xnorms[0..<m].firstIndex(where: { NormLimit.exceeds(Double($0)) }) {
+            throw ANNError.badData(source: index.path, message: "cluster \(c): vector \(ids[j]): squared norm \(NormLimit.describe(Double(xnorms[j]))) is too large: distances would overflow float32")
         }
         group.withUnsafeBufferPointer { gp in
             dots.withUnsafeMutableBufferPointer { dp in

@@ -101,8 +101,10 @@ public struct Replication: Sendable {
     }
 
     /// The clusters of each of `count` vectors (row-major, unit length for cos), home first.
-    /// `projection` (l2) only makes the search for the nearest centroids faster.
-    public func assign(_ data: UnsafePointer<Float>, count n: Int, projection: Projection? = nil) -> [[UInt32]] {
+    /// `projection` (l2) only makes the search for the nearest centroids faster. Every vector
+    /// gets at least its home: one with no finite distance to any centroid throws, naming it
+    /// as `firstID` + its row, rather than being left out.
+    public func assign(_ data: UnsafePointer<Float>, count n: Int, projection: Projection? = nil, firstID: Int = 0) throws -> [[UInt32]] {
         guard n > 0 else { return [] }
         let r = min(replicas, clusterCount)
         let search = TopKSearch(queries: data, count: n, dim: dim, k: r, metric: metric, projection: projection)
@@ -124,6 +126,10 @@ public struct Replication: Sendable {
                 }
             }
         }
+        if let q = out.firstIndex(where: \.isEmpty) {
+            throw ANNError.badData(source: "vector \(firstID + q)",
+                                   message: "no finite distance to any of the \(clusterCount) centroids (values too large for float32 distances)")
+        }
         return out
     }
 
@@ -135,14 +141,15 @@ public struct Replication: Sendable {
         guard reader.dim == dim else {
             throw ANNError.badData(source: reader.name, message: "dimension \(reader.dim) does not match the centroids' \(dim)")
         }
+        let block = reader.blockRecords(preferred: block)
         var buf = [Float](repeating: 0, count: block * dim)
         var seen = 0
         while true {
             let n = try buf.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, maxCount: block) }
             if n == 0 { break }
-            let lists = buf.withUnsafeMutableBufferPointer { b in
+            let lists = try buf.withUnsafeMutableBufferPointer { b in
                 if metric == .cos { Kernels.normalizeRows(b.baseAddress!, n: n, d: dim) }
-                return assign(b.baseAddress!, count: n, projection: projection)
+                return try assign(b.baseAddress!, count: n, projection: projection, firstID: seen)
             }
             try emit(seen, lists)
             seen += n

@@ -284,7 +284,7 @@ public final class RouterTrainer {
         let n = ex.count
         var order = Array(0..<n)
         for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
-        var batch = [Float](repeating: 0, count: bs * ex.dim)
+        var batch = [Float](repeating: 0, count: min(bs, n) * ex.dim)
         var loss = 0.0, hits = 0
         var i0 = 0
         while i0 < n {

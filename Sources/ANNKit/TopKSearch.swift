@@ -28,6 +28,8 @@ public final class TopKSearch {
     /// Pairs screened and pairs re-measured, for the fallback decision and for tests.
     public private(set) var pairsScreened = 0
     public private(set) var pairsMeasured = 0
+    /// Base vectors offered to every query since the last reset.
+    public private(set) var offered = 0
 
     static let queryTile = 256
     static let baseChunk = 2048
@@ -80,6 +82,7 @@ public final class TopKSearch {
         heaps.reset()
         pairsScreened = 0
         pairsMeasured = 0
+        offered = 0
     }
 
     /// Offers `n` base vectors with ids `firstID ..< firstID + n` to every query.
@@ -101,7 +104,8 @@ public final class TopKSearch {
                     let h = Int(hints[q]) - firstID
                     guard h >= 0 && h < n else { continue }
                     let exact = Kernels.distance(self.metric, self.queries + q * self.dim, base + h * self.dim, self.dim)
-                    self.heaps.offer(q, exact, UInt32(firstID + h))
+                    // A NaN kept here would make the heap's bound NaN and shut out every other candidate.
+                    if !exact.isNaN { self.heaps.offer(q, exact, UInt32(firstID + h)) }
                 }
             }
         }
@@ -150,6 +154,16 @@ public final class TopKSearch {
         if screen != nil && pairsScreened > 0 && Double(blockMeasured) > Self.fallbackRate * Double(n * count) { dropScreen() }
         pairsScreened += n * count
         pairsMeasured += blockMeasured
+        offered += n
+    }
+
+    /// The first query holding fewer than min(k, offered) neighbours, and how many it holds:
+    /// a candidate whose distance was not finite (+inf or NaN) can rank nowhere and was left
+    /// out. Callers refuse such a result rather than pad it with `NeighborList.noID`.
+    public func firstIncomplete() -> (query: Int, found: Int)? {
+        let want = min(k, offered)
+        for q in 0..<count where heaps.size(q) < want { return (q, heaps.size(q)) }
+        return nil
     }
 
     private struct Tile {

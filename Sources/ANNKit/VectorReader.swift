@@ -1,5 +1,7 @@
 /// Reads vectors from any supported form, block by block, checking every record: dimension,
-/// truncation, and finite values. Never holds more than the caller's block.
+/// truncation, finite values, and (float32) a squared norm within `NormLimit`, so that no
+/// distance between two vectors it accepts can overflow. Never holds more than the caller's
+/// block.
 public final class VectorReader {
     public let input: InputFile
     public let dim: Int
@@ -21,6 +23,9 @@ public final class VectorReader {
     /// on (the read that returned 0 succeeded); nil before that.
     public private(set) var fingerprint: UInt64?
     private var hasher: BaseFingerprint?
+    /// Refuse a float32 record whose squared norm is beyond `NormLimit` (off for rows that are
+    /// not vectors to measure, such as a ground truth's distances).
+    public var checksNorms = true
     public var name: String { input.name }
     private var firstDimPending: Bool
     private var scratch: UnsafeMutableRawBufferPointer?
@@ -37,6 +42,7 @@ public final class VectorReader {
             count = h.count
             if h.count == 0 { throw ANNError.badData(source: input.name, message: "empty input (the header says 0 records)") }
             if try input.reader.atEnd() { throw ANNError.badData(source: input.name, message: "empty input (a header and no records)") }
+            if let c = h.count, let size = input.byteSize { try Self.checkLength(count: c, dim: h.dim, valueSize: elementType.size, fileSize: size, source: input.name) }
             firstDimPending = false
         } else {
             elementType = input.format.vectorElementType!
@@ -88,7 +94,10 @@ public final class VectorReader {
             got = n / rb
             if n % rb != 0 { throw bad("record \(recordsRead + got): truncated (\(n % rb) of \(rb) bytes)") }
         }
-        if elementType == .float32 { try checkFinite(dest.assumingMemoryBound(to: UInt32.self), count: got * dim) }
+        if elementType == .float32 {
+            try checkFinite(dest.assumingMemoryBound(to: UInt32.self), count: got * dim)
+            if checksNorms { try checkNorms(dest.assumingMemoryBound(to: Float.self), count: got) }
+        }
         if fingerprinting {
             if hasher == nil { hasher = BaseFingerprint(elementType: elementType, dim: dim) }
             hasher!.update(UnsafeRawBufferPointer(start: dest, count: got * rb))
@@ -110,6 +119,13 @@ public final class VectorReader {
         let src = scratch!.baseAddress!.assumingMemoryBound(to: UInt8.self)
         for i in 0..<(n * dim) { dest[i] = Float(src[i]) }
         return n
+    }
+
+    /// How many records a caller's block should hold: `preferred`, fewer where the dimension
+    /// would make the block larger than `bytes` of floats, never 0. Block buffers are sized
+    /// before any record is read, so the header's dimension alone must not size them.
+    public func blockRecords(preferred: Int, bytes: Int = 1 << 25) -> Int {
+        max(1, min(preferred, bytes / (dim * MemoryLayout<Float>.size)))
     }
 
     /// Reads everything left into one array of floats (for inputs that are small by nature:
@@ -136,6 +152,22 @@ public final class VectorReader {
         }
         if fingerprinting { fingerprint = (hasher ?? BaseFingerprint(elementType: elementType, dim: dim)).value }
         return 0
+    }
+
+    /// A native header's count sizes nothing until it agrees with the file's real length.
+    /// `shape` names a record's size in the message (default "dimension `dim`").
+    static func checkLength(count: Int, dim: Int, valueSize: Int, fileSize: Int, source: String, shape: String? = nil) throws {
+        let (body, o1) = count.multipliedReportingOverflow(by: dim * valueSize)
+        let (total, o2) = body.addingReportingOverflow(StreamHeader.size)
+        if o1 || o2 || total > fileSize {
+            throw ANNError.badData(source: source, message: "truncated: the header says \(count) records of \(shape ?? "dimension \(dim)"), the file holds \(fileSize) bytes")
+        }
+        if total < fileSize { throw ANNError.badData(source: source, message: "\(fileSize - total) bytes of trailing data after \(count) records") }
+    }
+
+    private func checkNorms(_ x: UnsafeMutablePointer<Float>, count: Int) throws {
+        guard let (row, norm) = NormLimit.firstExceeding(x, n: count, d: dim) else { return }
+        throw bad("record \(recordsRead + row): squared norm \(NormLimit.describe(norm)) is too large: distances would overflow float32")
     }
 
     private func checkFinite(_ bits: UnsafeMutablePointer<UInt32>, count: Int) throws {

@@ -52,6 +52,8 @@ import Testing
         (sweep + ["--model", "m.annm", "--threshold", "x"], ["--threshold takes a comma-separated list"]),
         (sweep + ["--model", "m.annm", "--threshold", "1e-4", "--size-weight", "1"], ["--threshold and --size-weight"]),
         (sweep + ["-k", "0"], ["-k must be at least 1"]),
+        (sweep + ["-k", "1048577"], ["at most 1048576"]),
+        (sweep + ["--threads", "1000"], ["--threads must be at least 1 and at most 256"]),
         (sweep + ["--target", "0"], ["--target must be in (0, 1]"]),
         (sweep + ["--target", "1.5"], ["--target must be in (0, 1]"]),
         (sweep + ["--target", "nan"], ["--target"]),

@@ -21,6 +21,7 @@ import Testing
         (["-k", "10", "queries.fvecs"], ["--base"]),
         (["--base", "base.fvecs", "queries.fvecs"], ["-k"]),
         (["--base", "base.fvecs", "-k", "0", "queries.fvecs"], ["-k must be at least 1"]),
+        (["--base", "base.fvecs", "-k", "1048577", "queries.fvecs"], ["-k must be at least 1 and at most 1048576"]),
         (["--base", "base.fvecs", "-k", "-1", "queries.fvecs"], ["-k"]),
         (["--base", "-", "-k", "10"], ["stdin"]),
         (["--base", "-", "-k", "10", "-"], ["stdin"]),

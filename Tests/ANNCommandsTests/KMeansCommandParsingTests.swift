@@ -32,6 +32,8 @@ import Testing
     @Test(arguments: [
         (["base.fvecs"], ["-k"]),
         (["-k", "0", "base.fvecs"], ["-k must be at least 1"]),
+        (["-k", "4294967296", "base.fvecs"], ["-k must be at least 1 and at most 4294967295"]),
+        (["-k", "4", "--sample", "4294967296", "base.fvecs"], ["--sample must be at most 4294967295"]),
         (["-k", "-3", "base.fvecs"], ["-k"]),
         (["-k", "ten", "base.fvecs"], ["ten"]),
         (["-k", "64", "--sample", "10", "base.fvecs"], ["--sample", "at least -k"]),

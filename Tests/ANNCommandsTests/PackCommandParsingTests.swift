@@ -21,6 +21,7 @@ import Testing
         (["--centroids", "c.fvecs", "--assignments", "a.ivecs", "--level", "20"], ["--level must be between 1 and 19"]),
         (["--centroids", "c.fvecs", "--assignments", "a.ivecs", "--level", "fast"], ["fast", "--level"]),
         (["--centroids", "c.fvecs", "--assignments", "a.ivecs", "--memory", "0"], ["--memory must be at least 1"]),
+        (["--centroids", "c.fvecs", "--assignments", "a.ivecs", "--memory", "1048577"], ["--memory must be at least 1 and at most 1048576"]),
         (["--centroids", "c.fvecs", "--assignments", "a.ivecs", "-o", "x.zst"], ["-o x.zst", "not compressed"]),
         (["--centroids", "c.fvecs", "--assignments", "a.ivecs", "-o", "i.anni.zst"], ["not compressed"]),
         (["--centroids", "c.fvecs", "--assignments", "a.ivecs", "-o", "i.fvecs"], ["-o i.fvecs", "packed index"]),

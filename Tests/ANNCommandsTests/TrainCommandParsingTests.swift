@@ -32,6 +32,8 @@ import Testing
         (required + ["--epochs", "-1"], ["--epochs"]),
         (required + ["--hidden", "0"], ["--hidden must be at least 1"]),
         (required + ["--batch", "0"], ["--batch must be at least 1"]),
+        (required + ["--batch", "65537"], ["--batch must be at least 1 and at most 65536"]),
+        (required + ["--hidden", "8193"], ["--hidden must be at least 1 and at most 8192"]),
         (required + ["--lr", "0"], ["--lr must be positive"]),
         (required + ["--noise", "nan"], ["--noise must not be negative"]),
         (required + ["--weight-decay=-1"], ["--weight-decay must not be negative"]),

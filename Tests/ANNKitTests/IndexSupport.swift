@@ -151,10 +151,10 @@ struct RouterProblem: Sendable {
         let trained = try sift.values.withUnsafeBufferPointer { try KMeans.train(data: $0.baseAddress!, n: n, d: d, parameters: p) }
         var labels = [UInt32](repeating: 0, count: n)
         var dists = [Float](repeating: 0, count: n)
-        sift.values.withUnsafeBufferPointer { data in
-            labels.withUnsafeMutableBufferPointer { l in
-                dists.withUnsafeMutableBufferPointer { dd in
-                    KMeans.assign(data: data.baseAddress!, n: n, d: d, centroids: trained.centroids, k: k, metric: .l2,
+        try sift.values.withUnsafeBufferPointer { data in
+            try labels.withUnsafeMutableBufferPointer { l in
+                try dists.withUnsafeMutableBufferPointer { dd in
+                    try KMeans.assign(data: data.baseAddress!, n: n, d: d, centroids: trained.centroids, k: k, metric: .l2,
                                   labels: l.baseAddress!, distances: dd.baseAddress!)
                 }
             }

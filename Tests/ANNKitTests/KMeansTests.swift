@@ -38,12 +38,12 @@ import Testing
         return Run(result: result, objectives: objectives, repaired: repaired)
     }
 
-    static func clusterSizes(_ data: [Float], dim: Int, centroids: [Float], k: Int, metric: Metric = .l2) -> [Int] {
+    static func clusterSizes(_ data: [Float], dim: Int, centroids: [Float], k: Int, metric: Metric = .l2) throws -> [Int] {
         let n = data.count / dim
         var labels = [UInt32](repeating: 0, count: n)
         var dists = [Float](repeating: 0, count: n)
-        data.withUnsafeBufferPointer {
-            KMeans.assign(data: $0.baseAddress!, n: n, d: dim, centroids: centroids, k: k, metric: metric, labels: &labels, distances: &dists)
+        try data.withUnsafeBufferPointer {
+            try KMeans.assign(data: $0.baseAddress!, n: n, d: dim, centroids: centroids, k: k, metric: metric, labels: &labels, distances: &dists)
         }
         var sizes = [Int](repeating: 0, count: k)
         for l in labels { sizes[Int(l)] += 1 }
@@ -78,7 +78,7 @@ import Testing
         let sift = try SampleData.siftBase()
         let k = 100
         let run = try Self.train(sift.values, dim: sift.dim, k: k, iterations: 10)
-        let sizes = Self.clusterSizes(sift.values, dim: sift.dim, centroids: run.result.centroids, k: k)
+        let sizes = try Self.clusterSizes(sift.values, dim: sift.dim, centroids: run.result.centroids, k: k)
         #expect(sizes.reduce(0, +) == sift.count)
         #expect(sizes.allSatisfy { $0 > 0 }, "empty clusters: \(sizes.indices.filter { sizes[$0] == 0 })")
         // The training labels are the clusters before the last update: valid cluster ids.
@@ -94,8 +94,8 @@ import Testing
         let data = Array(sift.values[0..<(500 * d)])
         var labels = [UInt32](repeating: 0, count: 500)
         var dists = [Float](repeating: 0, count: 500)
-        data.withUnsafeBufferPointer {
-            KMeans.assign(data: $0.baseAddress!, n: 500, d: d, centroids: run.result.centroids, k: 16, metric: .l2,
+        try data.withUnsafeBufferPointer {
+            try KMeans.assign(data: $0.baseAddress!, n: 500, d: d, centroids: run.result.centroids, k: 16, metric: .l2,
                           projection: run.result.projection, labels: &labels, distances: &dists)
         }
         for i in 0..<500 {

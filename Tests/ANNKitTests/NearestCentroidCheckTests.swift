@@ -18,15 +18,15 @@ import Testing
     @Test func agreesWhenEachVectorHoldsItsNearestCentroid() throws {
         let c = check(Self.nearest.map { [$0] })
         #expect(c.sampled == 4)
-        #expect(c.agreeing() == 4)
+        #expect(try c.agreeing() == 4)
         try c.verify(source: "a")
         // A copy in another cluster (replication, duplication) still holds the nearest one.
-        #expect(check(Self.nearest.map { [1 - $0, $0] }).agreeing() == 4)
+        #expect(try check(Self.nearest.map { [1 - $0, $0] }).agreeing() == 4)
     }
 
-    @Test func refusesAnAssignmentMadeForOtherCentroids() {
+    @Test func refusesAnAssignmentMadeForOtherCentroids() throws {
         let c = check(Self.nearest.map { [1 - $0] })
-        #expect(c.agreeing() == 0)
+        #expect(try c.agreeing() == 0)
         #expect(annError { try c.verify(source: "a.ivecs") }?.exitCode == 65)
         // Half right is the least that passes.
         #expect(throws: Never.self) { try check([[0], [1], [1], [0]]).verify(source: "a") }

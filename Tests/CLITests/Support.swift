@@ -78,6 +78,35 @@ final class Scratch {
         return RunResult(status: p.terminationStatus, exited: p.terminationReason == .exit, stdout: try readBytes(outPath), stderr: err)
     }
 
+    /// Runs `tool` like `run` (arguments must name files by absolute path), and returns its
+    /// peak resident set size in bytes as wait4(2) reports it for that one child: a figure no
+    /// other test's processes can touch.
+    func runMeasured(_ tool: String, _ arguments: [String], stdin: String? = nil) throws -> (result: RunResult, peakBytes: Int) {
+        runs += 1
+        let outPath = "\(dir)/io/stdout.\(runs)", errPath = "\(dir)/io/stderr.\(runs)"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([Tools.path(tool)] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, Tools.path(tool), &actions, nil, argv, environ)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            guard errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
+        let exited = status & 0x7F == 0
+        let err = String(decoding: try readBytes(errPath), as: UTF8.self)
+        let result = RunResult(status: exited ? (status >> 8) & 0xFF : status & 0x7F, exited: exited,
+                               stdout: try readBytes(outPath), stderr: err)
+        return (result, usage.ru_maxrss * 1024)
+    }
+
     func write(_ bytes: [UInt8], to name: String) throws {
         try writeBytes(bytes, to: path(name))
     }
