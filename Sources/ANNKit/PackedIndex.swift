@@ -123,6 +123,11 @@ public final class PackedIndex {
                     count = k * d
                 }
             }
+            // Centroids rank every query: a NaN or an overflowing one would rank nothing right,
+            // so they meet the same bound as every vector a tool reads.
+            if let over = cents.withUnsafeBufferPointer({ NormLimit.firstExceeding($0.baseAddress!, n: k, d: d) }) {
+                throw bad("centroid \(over.row): squared norm \(NormLimit.describe(over.squaredNorm)) is not finite or too large: the index is damaged")
+            }
             let fp: UInt64 = trailer.loadLE(at: 16)
             guard fp == Fingerprint.clustering(storedCentroids: cents, dim: d, metric: metric) else {
                 throw bad("clustering fingerprint does not match the centroids: the index is damaged")

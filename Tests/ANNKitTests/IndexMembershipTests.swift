@@ -47,7 +47,7 @@ import Testing
         var centroids = [Float]()
         for c in 0..<k { centroids += sift.row(c * 101) }
         let r = Replication(centroids: centroids, dim: d, metric: .l2, replicas: 8, epsilon: 0.3)
-        let lists = base.withUnsafeBufferPointer { r.assign($0.baseAddress!, count: n) }
+        let lists = try base.withUnsafeBufferPointer { try r.assign($0.baseAddress!, count: n) }
         let f = IndexFixture(dim: d, base: base, type: .float32, metric: .l2, centroids: centroids, clustersOf: lists)
         #expect(f.assignment.pairCount > n + n / 10, "replication made \(f.assignment.pairCount - n) copies")
         try withTemporaryDirectory { dir in
