@@ -41,7 +41,7 @@ public enum ToolRunner {
             if case .brokenPipe = e { return ("", 0) }
             return (e.description, e.exitCode)
         }
-        if parsing || error is ValidationError || error is CleanExit || error is ExitCode {
+        if parsing || isArgumentParserError(error) {
             let code = C.exitCode(for: error)
             if code == .success { return (C.fullMessage(for: error), 0) }
             var message = C.message(for: error)
@@ -54,6 +54,13 @@ public enum ToolRunner {
         }
         if let io = ioErrorText(error) { return ("i/o error: \(firstLine(io))", 74) }
         return ("internal error: \(firstLine(String(describing: error)))", 70)
+    }
+
+    /// Whether ArgumentParser made `error`: its public ones (ValidationError, CleanExit,
+    /// ExitCode) and the internal ones its help command throws from `run`.
+    static func isArgumentParserError(_ error: Error) -> Bool {
+        error is ValidationError || error is CleanExit || error is ExitCode
+            || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
     /// The text of a system I/O error (errno, or a Foundation file error), else nil.
@@ -91,7 +98,7 @@ public enum ToolRunner {
     }
 
     /// Installs the handler of `fatalSignals`, with an alternate stack for the main thread so
-    /// that a stack overflow there still runs it.
+    /// that a stack overflow there still runs it, and unblocks them.
     static func installSignalHandlers() {
         // Touched here, so that the handler never runs the table's lazy initialisation.
         _ = TemporaryFiles.process
@@ -108,11 +115,24 @@ public enum ToolRunner {
             raise(sig)
         }
         for sig in fatalSignals {
+            // A signal ignored at start stays ignored (nohup, a background job of a
+            // non-interactive shell): the caller asked for the tool to survive it.
+            var old = sigaction()
+            if sigaction(sig, nil, &old) == 0
+                && unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { continue }
             var action = sigaction()
             action.__sigaction_handler.sa_handler = onSignal
             sigemptyset(&action.sa_mask)
             action.sa_flags = Int32(bitPattern: UInt32(SA_RESETHAND) | UInt32(SA_ONSTACK))
             sigaction(sig, &action, nil)
         }
+        // A parent may hand over a mask with them blocked (a program that starts the tool from
+        // a thread that blocks signals, as Dispatch's workers do); blocked, a SIGTERM would
+        // wait forever. Unblocked after the handlers are in place, one already pending is
+        // handled at once.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for sig in fatalSignals { sigaddset(&handled, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
     }
 }
