@@ -28,21 +28,40 @@ struct TruthOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Distances for an .ivecs --gt (.fvecs), so that ties count as hits.", valueName: "file"))
     var gtDistances: String?
 
-    /// Loads the truth; a foreign one does not record its metric, so it takes `metric`.
-    func load(metric: Metric) throws -> NeighborList {
-        try loadTruth(gt, distances: gtDistances, metric: metric, of: "the results")
+    /// Loads the truth; a foreign one does not record its metric, so it takes `metric`, the
+    /// metric of `what` (the results, or an index).
+    func load(metric: Metric, of what: String) throws -> NeighborList {
+        try loadTruth(gt, distances: gtDistances, metric: metric, of: what)
     }
 }
 
-/// Loads a ground truth for `metric`: a foreign one (ids alone) records no metric and takes
-/// it; a native one must be for it, else it is refused as a usage error naming `what` (the
+/// Loads a ground truth for `metric`, the metric another input file records: a foreign one
+/// (ids alone) records no metric and takes it; a native one must be for it, else it is refused
+/// as bad data (two files that contradict each other, not a wrong request) naming `what` (the
 /// results, or an index) that has the other metric.
 func loadTruth(_ gt: String, distances: String? = nil, metric: Metric, of what: String) throws -> NeighborList {
     let t = try NeighborList.load(gt, distances: distances, metric: metric)
     guard t.metric == metric else {
-        throw ANNError.usage("the ground truth \(gt) is for --metric \(t.metric.rawValue), \(what) for \(metric.rawValue)")
+        throw ANNError.badData(source: gt, message: "ground truth for --metric \(t.metric.rawValue), \(what) for \(metric.rawValue)")
     }
     return t
+}
+
+/// Refuses a run in which two inputs would read standard input; `inputs` pairs each input's
+/// name in the message with whether it reads stdin.
+func checkOneStandardInput(_ inputs: [(String, Bool)]) throws {
+    let readers = inputs.filter(\.1).map(\.0)
+    if readers.count > 1 {
+        throw ValidationError("\(readers.joined(separator: " and ")) cannot both be read from stdin")
+    }
+}
+
+/// Whether an input named `path` (nil for the operand left out) is standard input.
+func readsStandardInput(_ path: String?, byDefault: Bool = false) -> Bool { path == "-" || (path == nil && byDefault) }
+
+/// How a recall@10 that is not defined reads in reports: why, in one phrase.
+func recall10NotAvailable(_ truth: NeighborList) -> String {
+    "\(RecallCurve.notAvailable) (the ground truth has \(truth.k) neighbour\(truth.k == 1 ? "" : "s") per query, recall@10 needs \(Recall.neighboursForAt10))"
 }
 
 struct EvalScoreCommand: ParsableCommand {
@@ -51,7 +70,7 @@ struct EvalScoreCommand: ParsableCommand {
 
     @OptionGroup var truth: TruthOptions
 
-    @Option(help: ArgumentHelp("Per-query fetch figures from ann-query --stats.", valueName: "file"))
+    @Option(help: ArgumentHelp("Per-query fetch figures from ann-query --stats (- for stdin).", valueName: "file"))
     var stats: String?
 
     @OptionGroup var verbosity: VerbosityOptions
@@ -59,15 +78,20 @@ struct EvalScoreCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The result list (default: stdin).", valueName: "results"))
     var results: String?
 
+    func validate() throws {
+        try checkOneStandardInput([("the results", readsStandardInput(results, byDefault: true)), ("--gt", readsStandardInput(truth.gt)),
+                                   ("--gt-distances", readsStandardInput(truth.gtDistances)), ("--stats", readsStandardInput(stats))])
+    }
+
     func run() throws {
         let r = try NeighborList.load(results)
-        let t = try truth.load(metric: r.metric)
+        let t = try truth.load(metric: r.metric, of: "the results")
         let recall = try Recall(results: r, truth: t, source: results ?? "<stdin>")
-        var lines = [("queries", "\(recall.queries)"), ("recall@1", fmt4(recall.at1)), ("recall@10", fmt4(recall.at10))]
+        var lines = [("queries", "\(recall.queries)"), ("recall@1", fmt4(recall.at1)), ("recall@10", recall.at10.map(fmt4) ?? recall10NotAvailable(t))]
         if let stats {
             let table = try StatsTable(path: stats)
             guard table.rows == recall.queries else {
-                throw ANNError.badData(source: stats, message: "\(table.rows) queries, the results have \(recall.queries)")
+                throw ANNError.badData(source: table.source, message: "\(table.rows) queries, the results have \(recall.queries)")
             }
             for name in ["clusters", "vectors", "bytes", "micros"] {
                 let s = table.column(name).sorted()
@@ -131,6 +155,9 @@ struct EvalSweepCommand: ParsableCommand {
         try Bounds.checkThreads(threads)
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1]") }
         _ = try settings()
+        try checkOneStandardInput([("the queries", readsStandardInput(queriesPath, byDefault: true)), ("--index", readsStandardInput(index)),
+                                   ("--gt", readsStandardInput(truth.gt)), ("--gt-distances", readsStandardInput(truth.gtDistances)),
+                                   ("--model", readsStandardInput(routing.model))])
     }
 
     func settings() throws -> [ProbeSelection] {
@@ -153,7 +180,7 @@ struct EvalSweepCommand: ParsableCommand {
     func run() throws {
         let say = Reporter(tool: "ann-eval", verbosity: verbosity)
         let idx = try PackedIndex(path: index)
-        let t = try truth.load(metric: idx.metric)
+        let t = try truth.load(metric: idx.metric, of: "the index \(index)")
         let reader = try VectorReader(path: queriesPath, from: input.from)
         guard reader.dim == idx.dim else {
             throw ANNError.badData(source: reader.name, message: "queries have dimension \(reader.dim), the index \(idx.dim)")
@@ -195,9 +222,10 @@ struct EvalSweepCommand: ParsableCommand {
         let width = max(14, (points.map(\.setting.count).max() ?? 0) + 2)
         summary += "setting".padding(toLength: width, withPad: " ", startingAt: 0) + "recall@1  recall@10  vectors/query  bytes/query\n"
         for p in points {
-            summary += p.setting.padding(toLength: width, withPad: " ", startingAt: 0) + fmt4(p.recall1) + "    " + fmt4(p.recall10)
-                + "     " + fmt1(p.vectors).leftPad(13) + "  " + fmt1(p.bytes).leftPad(11) + "\n"
+            summary += p.setting.padding(toLength: width, withPad: " ", startingAt: 0) + fmt4(p.recall1) + "    "
+                + (p.recall10.map(fmt4) ?? RecallCurve.notAvailable.padding(toLength: 6, withPad: " ", startingAt: 0)) + "     " + fmt1(p.vectors).leftPad(13) + "  " + fmt1(p.bytes).leftPad(11) + "\n"
         }
+        if points.contains(where: { $0.recall10 == nil }) { summary += "recall@10: \(recall10NotAvailable(t))\n" }
         if let v = curve.vectors(atRecall: target) {
             let between = v.between.map { " (interpolated between \($0.0) and \($0.1))" } ?? ""
             summary += "vectors fetched per query at recall@1 \(fmt2(target)): \(fmt1(v.vectors))\(between)\n"

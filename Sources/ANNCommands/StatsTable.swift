@@ -5,10 +5,15 @@ import Foundation
 struct StatsTable {
     let header: [String]
     let values: [[Int]]
+    /// The name in messages: the path, or <stdin> for "-".
+    let source: String
     var rows: Int { values.count }
 
+    /// Reads the table from `path`, or from standard input for "-".
     init(path: String) throws {
         let text = try readTextFile(path)
+        let path = path == "-" ? "<stdin>" : path
+        source = path
         let lines = text.split(separator: "\n")
         guard let first = lines.first else { throw ANNError.badData(source: path, message: "empty input") }
         header = first.split(separator: "\t").map(String.init)

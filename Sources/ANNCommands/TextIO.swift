@@ -2,9 +2,26 @@ import ANNKit
 import Foundation
 import Glibc
 
-/// A small text input (a TSV from ann-query --stats or ann-eval sweep), with the error a
-/// user can act on: missing (66), unreadable (74) or not text (65).
+/// A small text input (a TSV from ann-query --stats or ann-eval sweep), "-" for standard
+/// input, with the error a user can act on: missing (66), unreadable (74) or not text (65).
 func readTextFile(_ path: String) throws -> String {
+    if path == "-" {
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ANNError.io(target: "<stdin>", message: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self), !text.contains("\0") else {
+            throw ANNError.badData(source: "<stdin>", message: "not a text file")
+        }
+        return text
+    }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
         throw ANNError.missingInput(source: path, message: "no such file")

@@ -40,7 +40,9 @@ public final class KernelRouterTrainer {
     /// The starting router for `index`: `slots` points per cluster by k-means over the
     /// cluster's stored vectors (every vector where it holds fewer), each weighted by the log
     /// of the vectors it took; w is left at 1 for `calibrate`. Each query scores the
-    /// `candidates` clusters whose centroids rank first (0: all).
+    /// `candidates` clusters whose centroids rank first (0: all). `progress` receives the
+    /// clusters done so far; it is called from one worker thread only, never concurrently, so
+    /// it need not be thread-safe.
     public static func initial(for index: PackedIndex, slots: Int, candidates: Int = 0, iterations: Int = 15, seed: UInt64,
                                progress: (Int) -> Void = { _ in }) throws -> KernelRouter {
         let k = index.clusterCount, d = index.dim, m = slots
@@ -55,7 +57,7 @@ public final class KernelRouterTrainer {
         points.withUnsafeMutableBufferPointer { pp in
             logWeights.withUnsafeMutableBufferPointer { lw in
                 let pts = pp.baseAddress!, lws = lw.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
                     let buffers = ClusterBuffers()
                     while true {
                         let c: Int? = lock.withLock {
@@ -72,7 +74,9 @@ public final class KernelRouterTrainer {
                             (pts + c * m * d).update(from: centres, count: centres.count)
                             for (j, cnt) in counts.enumerated() where cnt > 0 { lws[c * m + j] = Glibc.logf(Float(cnt)) }
                             let count = lock.withLock { done += 1; return done }
-                            if c % 64 == 0 { progress(count) }
+                            // Worker 0 alone reports, so that a caller's progress display (not
+                            // thread-safe) is never entered from two threads.
+                            if w == 0 { progress(count) }
                         } catch {
                             lock.withLock { if failure == nil { failure = error } }
                         }

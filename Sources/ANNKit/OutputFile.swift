@@ -7,6 +7,7 @@ public final class OutputFile {
     public let path: String?
     public let sink: ByteSink
     private let tempPath: String?
+    private var registration: TemporaryFiles.Registration?
     private var done = false
 
     /// Opens `path` for writing; nil or "-" is stdout, which must not be a terminal unless
@@ -18,6 +19,7 @@ public final class OutputFile {
             }
             self.path = nil
             tempPath = nil
+            registration = nil
             sink = ByteSink(fd: STDOUT_FILENO, name: "<stdout>")
             return
         }
@@ -29,18 +31,43 @@ public final class OutputFile {
             let fd = Glibc.open(p, O_WRONLY | O_CLOEXEC)
             guard fd >= 0 else { throw ANNError.cantCreate(target: p, message: errnoText(errno)) }
             tempPath = nil
+            registration = nil
             sink = ByteSink(fd: fd, name: p)
             return
         }
-        let slash = p.lastIndex(of: "/")
-        let dir = slash.map { String(p[...$0]) } ?? ""
-        let base = slash.map { String(p[p.index(after: $0)...]) } ?? p
-        let temp = "\(dir).\(base).tmp.\(getpid())"
-        let fd = Glibc.open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ANNError.cantCreate(target: p, message: errnoText(errno)) }
+        let temp = Self.temporaryName(for: p, pid: getpid())
+        Self.removeLeftovers(of: p)
+        // Registered before it is created: a signal at any moment finds it (see TemporaryFiles).
+        let (fd, registration) = try TemporaryFiles.process.create(temp) {
+            let fd = Glibc.open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            guard fd >= 0 else { throw ANNError.cantCreate(target: p, message: errnoText(errno)) }
+            return fd
+        }
         tempPath = temp
+        self.registration = registration
         sink = ByteSink(fd: fd, name: p)
-        TemporaryFiles.register(temp)
+    }
+
+    /// The name `path` is written under until it is complete: `.NAME.tmp.PID` beside it.
+    public static func temporaryName(for path: String, pid: pid_t) -> String {
+        let (dir, base) = split(path)
+        return "\(dir).\(base).tmp.\(pid)"
+    }
+
+    /// Removes the temporaries `.NAME.tmp.PID` that earlier runs writing `path` left behind
+    /// when they were killed outright (SIGKILL, power loss): those of a PID that no longer
+    /// runs. Returns the names removed. A PID that runs is kept, even when it is another
+    /// program's by now: a leftover is only ever removed when it cannot be in use.
+    @discardableResult
+    public static func removeLeftovers(of path: String) -> [String] {
+        let (dir, base) = split(path)
+        return TemporaryFiles.removeLeftovers(in: dir, prefix: ".\(base).tmp.", suffix: false)
+    }
+
+    /// The directory part with its slash ("" for none) and the file name.
+    private static func split(_ path: String) -> (String, String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[...slash]), String(path[path.index(after: slash)...]))
     }
 
     deinit { discard() }
@@ -64,7 +91,8 @@ public final class OutputFile {
                 removeTemp()
                 throw ANNError.cantCreate(target: p, message: errnoText(e))
             }
-            TemporaryFiles.unregister(t)
+            if let r = registration { TemporaryFiles.process.unregister(r) }
+            registration = nil
         }
     }
 
@@ -77,9 +105,10 @@ public final class OutputFile {
     }
 
     private func removeTemp() {
-        if let t = tempPath {
+        if let t = tempPath, let r = registration {
             unlink(t)
-            TemporaryFiles.unregister(t)
+            TemporaryFiles.process.unregister(r)
+            registration = nil
         }
     }
 }

@@ -4,9 +4,15 @@
 public struct Recall: Sendable {
     /// Fraction of queries whose first result is a nearest neighbour.
     public var at1: Double
-    /// Fraction of the true 10 nearest found among the first 10 results (10-recall@10).
-    public var at10: Double
+    /// Fraction of the true 10 nearest found among the first 10 results (10-recall@10); nil
+    /// when the ground truth holds fewer than 10 neighbours per query. Then the "true 10" are
+    /// not known, and counting against the k there are would be another measure under the same
+    /// name (with k = 1, whether the nearest is among the first 10: near 1 where 10-recall@10
+    /// is far lower), so none is given.
+    public var at10: Double?
     public var queries: Int
+    /// Neighbours per query that recall@10 needs in the ground truth.
+    public static let neighboursForAt10 = 10
 
     /// `source` names the results in errors.
     public init(results: NeighborList, truth: NeighborList, source: String = "results") throws {
@@ -20,12 +26,14 @@ public struct Recall: Sendable {
         let sim = truth.metric.isSimilarity
         func noWorse(_ a: Float, _ b: Float) -> Bool { sim ? a >= b : a <= b }
         var hits1 = 0, hits10 = 0
-        let m = min(10, truth.k)
+        let m = Self.neighboursForAt10
+        let scoreAt10 = truth.k >= m
         for q in 0..<n {
             let r = results.row(q), rd = results.rowDistances(q)
             let t = truth.row(q), td = truth.rowDistances(q)
             let r0 = r[r.startIndex], t0 = t[t.startIndex]
             if r0 != NeighborList.noID && (r0 == t0 || noWorse(rd[rd.startIndex], td[td.startIndex])) { hits1 += 1 }
+            guard scoreAt10 else { continue }
             let truthSet = Set(t.prefix(m))
             let limit = td[td.startIndex + m - 1]
             var h = 0
@@ -37,7 +45,7 @@ public struct Recall: Sendable {
             hits10 += min(h, m)
         }
         at1 = Double(hits1) / Double(max(1, n))
-        at10 = Double(hits10) / Double(max(1, n * m))
+        at10 = scoreAt10 ? Double(hits10) / Double(max(1, n * m)) : nil
         queries = n
     }
 }

@@ -4,13 +4,15 @@ public struct RecallCurve: Sendable {
     public struct Point: Sendable {
         public var setting: String
         public var recall1: Double
-        public var recall10: Double
+        /// nil when the ground truth has fewer than 10 neighbours per query (see `Recall.at10`),
+        /// written as `n/a`.
+        public var recall10: Double?
         public var vectors: Double
         public var bytes: Double
         public var clusters: Double
         public var queriesPerSecond: Double
 
-        public init(setting: String, recall1: Double, recall10: Double, vectors: Double, bytes: Double, clusters: Double, queriesPerSecond: Double) {
+        public init(setting: String, recall1: Double, recall10: Double?, vectors: Double, bytes: Double, clusters: Double, queriesPerSecond: Double) {
             self.setting = setting
             self.recall1 = recall1
             self.recall10 = recall10
@@ -30,6 +32,8 @@ public struct RecallCurve: Sendable {
     }
 
     public static let header = "setting\trecall1\trecall10\tvectors\tbytes\tclusters\tqps"
+    /// What stands for a recall that is not defined.
+    public static let notAvailable = "n/a"
 
     /// Mean vectors fetched where recall@1 first reaches `target`, interpolated linearly
     /// between the last point below and the first at or above it; nil if never reached.
@@ -44,7 +48,7 @@ public struct RecallCurve: Sendable {
     public func tsv() -> String {
         var s = "# label: \(label)\n\(Self.header)\n"
         for p in points {
-            s += "\(p.setting)\t\(fmt(p.recall1, 4))\t\(fmt(p.recall10, 4))\t\(fmt(p.vectors, 1))\t\(fmt(p.bytes, 0))\t\(fmt(p.clusters, 2))\t\(fmt(p.queriesPerSecond, 0))\n"
+            s += "\(p.setting)\t\(fmt(p.recall1, 4))\t\(p.recall10.map { fmt($0, 4) } ?? Self.notAvailable)\t\(fmt(p.vectors, 1))\t\(fmt(p.bytes, 0))\t\(fmt(p.clusters, 2))\t\(fmt(p.queriesPerSecond, 0))\n"
         }
         return s
     }
@@ -63,9 +67,11 @@ public struct RecallCurve: Sendable {
                 continue
             }
             let f = line.split(separator: "\t").map(String.init)
-            guard f.count == 7, let r1 = Double(f[1]), let r10 = Double(f[2]), let v = Double(f[3]), let b = Double(f[4]),
-                  let c = Double(f[5]), let qps = Double(f[6]) else {
-                throw ANNError.badData(source: source, message: "line \(i + 1): expected 7 numeric fields")
+            // A recall10 of n/a parses as .some(nil); anything else unreadable as nil.
+            func optionalNumber(_ s: String) -> Double?? { s == notAvailable ? .some(nil) : Double(s).map { .some($0) } }
+            guard f.count == 7, let r1 = Double(f[1]), let r10 = optionalNumber(f[2]),
+                  let v = Double(f[3]), let b = Double(f[4]), let c = Double(f[5]), let qps = Double(f[6]) else {
+                throw ANNError.badData(source: source, message: "line \(i + 1): expected 7 numeric fields (recall10 may be \(notAvailable))")
             }
             points.append(Point(setting: f[0], recall1: r1, recall10: r10, vectors: v, bytes: b, clusters: c, queriesPerSecond: qps))
         }

@@ -19,6 +19,10 @@ import Testing
         (["sweep", "--index", "i.anni", "--gt", "gt.annn", "--prune", "0.2", "--nprobe", "4,8", "q.fvecs"], "EvalSweepCommand"),
         (["sweep", "--index", "i.anni", "--gt", "gt.annn", "--prune", "0", "--budget", "500", "q.fvecs"], "EvalSweepCommand"),
         (["sweep", "--index", "i.anni", "--gt", "gt.annn", "--model", "m.annm", "--threshold", "1e-4, 3e-5,1", "q.fvecs"], "EvalSweepCommand"),
+        // Any one input may be stdin.
+        (["score", "--gt", "gt.annn", "--stats", "-", "r.annn"], "EvalScoreCommand"),
+        (["score", "--gt", "-", "--stats", "s.tsv", "r.annn"], "EvalScoreCommand"),
+        (["sweep", "--index", "i.anni", "--gt", "-", "q.fvecs"], "EvalSweepCommand"),
         (["plot", "-o", "c.svg", "a.tsv"], "EvalPlotCommand"),
         (["plot", "--output", "C.PNG", "--title", "two curves", "--target", "0.5", "-q", "a.tsv", "b.tsv"], "EvalPlotCommand"),
     ])
@@ -62,6 +66,13 @@ import Testing
         (sweep + ["--prune=-1"], ["--prune must be"]),
         (sweep + ["--prune", "0.1", "--model", "m.annm"], ["--prune and --model exclude each other"]),
         (["score", "--gt", "gt.annn", "--prune", "0.1"], ["--prune"]),
+        // Two inputs cannot both be stdin; the results are stdin when not named.
+        (["score", "--gt", "gt.annn", "--stats", "-"], ["the results and --stats cannot both be read from stdin"]),
+        (["score", "--gt", "gt.annn", "--stats", "-", "-"], ["the results and --stats cannot both be read from stdin"]),
+        (["score", "--gt", "-", "--stats", "-", "r.annn"], ["--gt and --stats cannot both be read from stdin"]),
+        (["score", "--gt", "-"], ["the results and --gt cannot both"]),
+        (["sweep", "--index", "i.anni", "--gt", "-"], ["the queries and --gt cannot both"]),
+        (["sweep", "--index", "i.anni", "--gt", "gt.ivecs", "--gt-distances", "-", "q.fvecs", "--model", "-"], ["--gt-distances and --model"]),
         (["plot", "-o", "x.pdf", "a.tsv"], ["-o must end in .svg or .png"]),
         (["plot", "-o", "svg", "a.tsv"], ["-o must end in .svg or .png"]),
         (["plot", "a.tsv"], ["--output"]),

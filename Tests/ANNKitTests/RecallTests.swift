@@ -54,11 +54,24 @@ import Testing
         #expect(try Recall(results: list([padded, padded]), truth: truth).at10 == 0.1)
     }
 
-    /// A ground truth of fewer than 10 neighbours takes the place of 10.
-    @Test func shortGroundTruth() throws {
-        let truth = list([[(1, 1), (2, 2), (3, 3)]])
-        let results = list([[(1, 1), (3, 3), (9, 4), (2, 5)]])
-        #expect(try Recall(results: results, truth: truth).at10 == 2.0 / 3.0)
+    /// Regression: a ground truth of fewer than 10 neighbours per query used to stand in for
+    /// the true 10, so that with k = 1 "recall@10" meant whether the nearest was among the
+    /// first 10 results: 1.0 below, where 10-recall@10 is 0.1. recall@10 is one measure or none.
+    @Test func recallAt10NeedsTenTrueNeighbours() throws {
+        let results = list([(0..<10).map { (UInt32($0), Float($0)) }])
+        for k in [1, 3, 9] {
+            let truth = list([(0..<k).map { (UInt32($0 * 100), Float($0) * 100) }])
+            let r = try Recall(results: results, truth: truth)
+            #expect(r.at10 == nil, "k = \(k)")
+            #expect(r.at1 == 1, "recall@1 is still given (a tie with the true nearest)")
+        }
+        // With 10 or more true neighbours, the same results have one recall@10, whatever k.
+        let found = (0..<10).map { (UInt32($0), Float($0)) }
+        for k in [10, 11, 100] {
+            let truth = list([(0..<k).map { (UInt32($0), Float($0)) }])
+            #expect(try Recall(results: list([[found[0]] + (1..<10).map { (UInt32(500 + $0), Float(1000)) }]), truth: truth).at10 == 0.1, "k = \(k)")
+            #expect(try Recall(results: list([found]), truth: truth).at10 == 1, "k = \(k)")
+        }
     }
 
     @Test func refusesMismatches() {

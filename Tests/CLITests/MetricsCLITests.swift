@@ -422,10 +422,12 @@ extension Scratch {
                           tool: "ann-pack", status: 64, mentioning: ["c.annv was made for --metric ip, not cos"], scratch: s)
 
         for (truth, results) in [("cos", "ip"), ("ip", "cos"), ("l2", "ip")] {
-            try expectFailure(try s.run("ann-eval", ["score", "--gt", "gt-\(truth).annn", "r-\(results).annn"]), tool: "ann-eval", status: 64,
-                              mentioning: ["the ground truth gt-\(truth).annn is for --metric \(truth), the results for \(results)"], scratch: s)
+            // Two files that contradict each other: bad data (65), not a wrong request (64).
+            try expectFailure(try s.run("ann-eval", ["score", "--gt", "gt-\(truth).annn", "r-\(results).annn"]), tool: "ann-eval", status: 65,
+                              mentioning: ["gt-\(truth).annn: ground truth for --metric \(truth), the results for \(results)"], scratch: s)
             try expectFailure(try s.run("ann-eval", ["sweep", "--index", "\(results).anni", "--gt", "gt-\(truth).annn", "-o", s.output("c.tsv"), queries]),
-                              tool: "ann-eval", status: 64, mentioning: ["gt-\(truth).annn is for --metric \(truth)"], scratch: s)
+                              tool: "ann-eval", status: 65,
+                              mentioning: ["gt-\(truth).annn: ground truth for --metric \(truth), the index \(results).anni for \(results)"], scratch: s)
         }
 
         // A model for ip.anni: the same centroids packed for cos are another clustering.
@@ -453,7 +455,7 @@ extension Scratch {
         let common = ["--router", "residual", "--epochs", "1", "--hidden", "8", "--validation", "0", "--index", built.index]
         for other in ["l2", "cos"] {
             try expectFailure(try s.run("ann-train", common + ["--gt", "train-\(other).annn", "-o", s.output("m.annm"), train]), tool: "ann-train",
-                              status: 64, mentioning: ["the ground truth train-\(other).annn is for --metric \(other), the index \(built.index) for ip"],
+                              status: 65, mentioning: ["train-\(other).annn: ground truth for --metric \(other), the index \(built.index) for ip"],
                               scratch: s)
         }
         RouterCLITests.expectTrained(try s.run("ann-train", common + ["--gt", "train-ip.ivecs", "-o", s.output("ids.annm"), train]))
@@ -465,7 +467,7 @@ extension Scratch {
         let dup = ["--model", "m.annm", "--index", built.index]
         for other in ["l2", "cos"] {
             try expectFailure(try s.run("ann-dup", dup + ["--gt", "train-\(other).annn", "-o", s.output("a.anna"), train]), tool: "ann-dup",
-                              status: 64, mentioning: ["the ground truth train-\(other).annn is for --metric \(other)"], scratch: s)
+                              status: 65, mentioning: ["train-\(other).annn: ground truth for --metric \(other)"], scratch: s)
         }
         expectSuccess(try s.run("ann-dup", dup + ["--gt", "train-ip.ivecs", "-o", s.output("a.anna"), train]))
     }
