@@ -91,10 +91,10 @@ import Testing
         try expectFailure(try s.run("ann-pack", ["--metric", "l2", "--centroids", "cos.annv", "--assignments", "cos.anna",
                                                  "-o", s.output("i.anni"), p.index.base]),
                           tool: "ann-pack", status: 64, mentioning: ["cos.annv was made for --metric cos, not l2"], scratch: s)
-        // A ground truth for another metric than the index's.
+        // A ground truth for another metric than the index's: two files at odds, bad data.
         let ipTruth = try s.groundTruth(p.index.queries, k: 10, metric: .ip, name: "gt-ip.annn")
         try expectFailure(try s.run("ann-eval", ["sweep", "--index", p.index.index, "--gt", ipTruth, "-o", s.output("c.tsv"), p.index.queries]),
-                          tool: "ann-eval", status: 64, mentioning: ["gt-ip.annn", "ip"], scratch: s)
+                          tool: "ann-eval", status: 65, mentioning: ["gt-ip.annn", "ip"], scratch: s)
     }
 
     @Test func outputOnAFullDevice() throws {
