@@ -58,6 +58,9 @@ public final class IndexWriter {
 
     deinit { if spillFD >= 0 { Glibc.close(spillFD) } }
 
+    /// open(2)'s O_TMPFILE (__O_TMPFILE | O_DIRECTORY), which Glibc's module does not export.
+    private static let oTmpfile: Int32 = 0o20_000_000 | O_DIRECTORY
+
     /// Adds vector `id` (ids ascending) in its stored form to each of `clusters`.
     public func add(id: Int, raw: UnsafeRawPointer, clusters: ArraySlice<UInt32>) throws {
         precondition(id > lastID)
@@ -77,10 +80,20 @@ public final class IndexWriter {
     private func spillAll() throws {
         if spill == nil {
             let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-            var template = Array("\(dir)/ann-pack-spill-XXXXXX".utf8CString)
-            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else { throw ANNError.cantCreate(target: dir, message: "spill file: \(errnoText(errno))") }
-            unlink(String(cString: template))
+            // An anonymous file (O_TMPFILE) has no name for a signal to leave behind; where the
+            // file system lacks it, a named one is registered before it exists and unlinked at once.
+            var fd = Glibc.open(dir, Self.oTmpfile | O_RDWR | O_CLOEXEC, 0o600)
+            if fd < 0 {
+                let name = "\(dir)/ann-pack-spill-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+                let (named, registration) = try TemporaryFiles.process.create(name) {
+                    let f = Glibc.open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+                    guard f >= 0 else { throw ANNError.cantCreate(target: dir, message: "spill file: \(errnoText(errno))") }
+                    return f
+                }
+                unlink(name)
+                TemporaryFiles.process.unregister(registration)
+                fd = named
+            }
             spillFD = fd
             spill = ByteSink(fd: fd, name: "spill file in \(dir)")
         }
