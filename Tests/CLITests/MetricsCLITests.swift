@@ -404,8 +404,13 @@ extension Scratch {
         let train = try s.sample("bigann10k_base.bvecs")
         try s.setup("ann-kmeans", ["-k", "8", "--iters", "4", "--metric", "ip", "--assignments", s.path("a.anna"), "-o", s.path("c.annv"), base])
         try s.setup("ann-kmeans", ["-k", "8", "--iters", "4", "--metric", "ip", "-o", s.path("c.fvecs"), base])
+        // The metric is part of the clustering: the cos index needs an assignment made under cos.
+        try s.setup("ann-kmeans", ["--centroids", "c.fvecs", "--metric", "cos", "--assignments", s.path("a-cos.anna"), base])
+        try expectFailure(try s.run("ann-pack", ["--metric", "cos", "--centroids", "c.fvecs", "--assignments", "a.anna", "-o", s.output("i.anni"), base]),
+                          tool: "ann-pack", status: 65, mentioning: ["a.anna", "another clustering"], scratch: s)
         for m in ["ip", "cos"] {
-            try s.setup("ann-pack", ["--metric", m, "--centroids", "c.fvecs", "--assignments", "a.anna", "-o", s.path("\(m).anni"), base])
+            try s.setup("ann-pack", ["--metric", m, "--centroids", "c.fvecs", "--assignments", m == "ip" ? "a.anna" : "a-cos.anna",
+                                     "-o", s.path("\(m).anni"), base])
             try s.setup("ann-query", ["--index", "\(m).anni", "--nprobe", "8", "-o", s.path("r-\(m).annn"), queries])
         }
         for m in ["l2", "ip", "cos"] {
