@@ -57,6 +57,11 @@ public struct ModelFile {
         // The fixed fields are not yet verified; they only bound what is read, and a damaged one
         // is refused either here or by the checksum below.
         guard let arch = Architecture(rawValue: fixed[17]) else { throw bad("unknown router architecture \(fixed[17])") }
+        // Reserved today, meaningful to a later version: a reader that ignored them could
+        // misread such a model, so they must be zero.
+        guard fixed[18..<20].allSatisfy({ $0 == 0 }), fixed[24..<32].allSatisfy({ $0 == 0 }) else {
+            throw bad("reserved model bytes are not zero")
+        }
         let implied = try arch.wordCount(fixed: fixed, dim: d, clusterCount: k, source: path)
         guard implied == words else {
             throw bad("the header claims \(words) weights, the \(arch) router's fields imply \(implied): truncated or damaged model")

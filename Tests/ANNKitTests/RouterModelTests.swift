@@ -179,6 +179,23 @@ import Testing
         }
     }
 
+    /// The reserved fixed bytes (18-19, 24-31) must be zero even under a valid checksum: a later
+    /// version may give them a meaning this reader would ignore.
+    @Test(arguments: [18, 19, 24, 31])
+    func reservedFixedByteIsRefused(_ at: Int) throws {
+        try withIndex { idx, dir in
+            try write(try trainedLooking(idx), to: "\(dir)/m.annm")
+            var b = try readBytes("\(dir)/m.annm")
+            b[32 + at] = 1
+            let body = Array(b[32..<(b.count - 4)])
+            b.replaceSubrange((b.count - 4)..<b.count, with: Encode.le(Checksum.crc32c(body)))
+            try writeBytes(b, to: "\(dir)/r.annm")
+            let e = annError { _ = try RouterModel.load("\(dir)/r.annm", for: idx) }
+            #expect(e?.exitCode == 65)
+            #expect(e?.description.contains("reserved model bytes are not zero") == true, "\(String(describing: e))")
+        }
+    }
+
     /// With its last layer at zero, a residual model scores −w·‖q − c‖² up to a per-query
     /// constant: at w = 1 exactly centroid routing, at any w the same ranking.
     @Test func residualModelWithZeroLastLayerIsCentroidRouting() throws {
