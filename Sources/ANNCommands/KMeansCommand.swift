@@ -200,9 +200,9 @@ public struct KMeansCommand: ParsableCommand {
         }
         let out = try OutputFile(path: assignments!)
         say.info("assigning \(reader.count.map(String.init) ?? "the") vectors of dimension \(cr.dim) (\(reader.elementType.name)) to \(kc) centroids (\(m.rawValue))")
-        // As ann-pack stores them: unit length for ip and cos.
-        var c = cents
-        if m != .l2 { c.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: kc, d: cr.dim) } }
+        // As ann-pack stores them (unit length for ip and cos), and the identity they give.
+        let c = Fingerprint.storedCentroids(cents, dim: cr.dim, metric: m)
+        let clustering = Fingerprint.clustering(storedCentroids: c, dim: cr.dim, metric: m)
         if replicate {
             let rep = replication(c, d: cr.dim, metric: m)
             let w = try AssignmentWriter(output: out, format: formatOf(assignments!), clusterCount: kc, pairCount: nil)
@@ -210,11 +210,11 @@ public struct KMeansCommand: ParsableCommand {
             try rep.assign(reader, emit: { try tally.write($1, first: $0, to: w) },
                            progress: { say.progress("assigning", done: $0, total: reader.count) })
             say.clearProgress()
-            try w.finish(identity: AssignmentIdentity(clustering: Fingerprint.clustering(centroids: cents, dim: cr.dim, metric: m), base: reader))
+            try w.finish(identity: AssignmentIdentity(clustering: clustering, base: reader))
             tally.report(say, replication: rep)
         } else {
             let sizes = try assignStreaming(reader, centroids: c, projection: nil, k: kc, metric: m,
-                                            clustering: Fingerprint.clustering(centroids: cents, dim: cr.dim, metric: m), to: out, say: say)
+                                            clustering: clustering, to: out, say: say)
             Tally(sizes: sizes).report(say, replication: nil)
         }
         try out.commit()

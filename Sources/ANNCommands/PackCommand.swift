@@ -70,9 +70,7 @@ public struct PackCommand: ParsableCommand {
         if let id = assignment.identity {
             try id.check(clustering: Fingerprint.clustering(storedCentroids: centroidData, dim: cr.dim, metric: m),
                          source: assignments, centroidsName: centroids)
-            if let n = base.count, n != id.baseCount {
-                throw ANNError.badData(source: assignments, message: "the assignment was made for a base of \(id.baseCount) vectors, \(base.name) holds \(n)")
-            }
+            if let n = base.count { try id.check(baseCount: n, source: assignments, baseName: base.name) }
         } else {
             sample = NearestCentroidCheck(storedCentroids: centroidData, dim: cr.dim, metric: m)
         }

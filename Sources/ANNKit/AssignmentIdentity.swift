@@ -68,11 +68,16 @@ public struct AssignmentIdentity: Equatable, Sendable {
         }
     }
 
-    /// Refuses an assignment made for another base, once the base has been read whole.
-    public func check(baseCount n: Int, fingerprint: UInt64, source: String, baseName: String) throws {
+    /// Refuses an assignment made for a base of another size (as soon as the size is known).
+    public func check(baseCount n: Int, source: String, baseName: String) throws {
         guard n == baseCount else {
             throw ANNError.badData(source: source, message: "the assignment was made for a base of \(baseCount) vectors, \(baseName) holds \(n)")
         }
+    }
+
+    /// Refuses an assignment made for another base, once the base has been read whole.
+    public func check(baseCount n: Int, fingerprint: UInt64, source: String, baseName: String) throws {
+        try check(baseCount: n, source: source, baseName: baseName)
         guard fingerprint == base else {
             throw ANNError.badData(source: source, message: "the assignment was made for another base (fingerprint \(hex(base))) than \(baseName) (\(hex(fingerprint)))")
         }

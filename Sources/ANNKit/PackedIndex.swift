@@ -161,11 +161,6 @@ public final class PackedIndex {
 
     deinit { Glibc.close(fd) }
 
-    /// The clustering fingerprint of centroids in stored form; `Fingerprint.clustering(storedCentroids:dim:metric:)`.
-    public static func fingerprint(centroids: [Float], k: Int, dim: Int, metric: Metric) -> UInt64 {
-        precondition(centroids.count == k * dim)
-        return Fingerprint.clustering(storedCentroids: centroids, dim: dim, metric: metric)
-    }
 
     /// Fetches cluster `c` into `buffers`: one pread of its frame, CRC check, decompression,
     /// decoding to ids and float32 vectors. Returns the number of vectors. The frame's content is

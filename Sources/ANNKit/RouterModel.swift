@@ -10,7 +10,7 @@ public struct RouterModel: ClusterRouter {
     public var hidden1: Int
     public var hidden2: Int
     public var metric: Metric
-    /// The clustering the model routes for (`PackedIndex.fingerprint`).
+    /// The clustering the model routes for (`Fingerprint.clustering`).
     public var fingerprint: UInt64
     /// Weight of the centroid term: 1/T, or 0 for a pure MLP.
     public var centroidWeight: Float

@@ -89,6 +89,5 @@ import Testing
             .withUnsafeBytes { Checksum.fnv1a($0) }
         #expect(Fingerprint.clustering(centroids: raw, dim: dim, metric: metric) == expected)
         #expect(Fingerprint.clustering(storedCentroids: stored, dim: dim, metric: metric) == expected)
-        #expect(PackedIndex.fingerprint(centroids: stored, k: k, dim: dim, metric: metric) == expected)
     }
 }

@@ -122,7 +122,7 @@ import Testing
             #expect(idx.baseCount == 2000 && idx.baseFingerprint == f.baseFingerprint)
             #expect(idx.layout == .bytePlanes && idx.level == 3)
             #expect(idx.centroids.map(\.bitPattern) == f.centroids.map(\.bitPattern))
-            #expect(idx.fingerprint == PackedIndex.fingerprint(centroids: f.centroids, k: 9, dim: 128, metric: .l2))
+            #expect(idx.fingerprint == Fingerprint.clustering(storedCentroids: f.centroids, dim: 128, metric: .l2))
             for c in 0..<9 {
                 #expect(idx.entries[c].vectors == members[c].count)
                 let got = try fetchCluster(idx, c)
@@ -208,13 +208,13 @@ import Testing
 
     @Test func fingerprintIdentifiesTheClustering() {
         let c: [Float] = (0..<32).map { Float($0) * 0.5 }
-        let base = PackedIndex.fingerprint(centroids: c, k: 4, dim: 8, metric: .l2)
-        #expect(PackedIndex.fingerprint(centroids: c, k: 4, dim: 8, metric: .l2) == base)
-        #expect(PackedIndex.fingerprint(centroids: c, k: 4, dim: 8, metric: .ip) != base)
-        #expect(PackedIndex.fingerprint(centroids: c, k: 8, dim: 4, metric: .l2) != base)
+        let base = Fingerprint.clustering(storedCentroids: c, dim: 8, metric: .l2)
+        #expect(Fingerprint.clustering(storedCentroids: c, dim: 8, metric: .l2) == base)
+        #expect(Fingerprint.clustering(storedCentroids: c, dim: 8, metric: .ip) != base)
+        #expect(Fingerprint.clustering(storedCentroids: c, dim: 4, metric: .l2) != base)
         var moved = c
         moved[17] = moved[17].nextUp
-        #expect(PackedIndex.fingerprint(centroids: moved, k: 4, dim: 8, metric: .l2) != base)
+        #expect(Fingerprint.clustering(storedCentroids: moved, dim: 8, metric: .l2) != base)
     }
 
     // MARK: - Damage
