@@ -1,3 +1,4 @@
+import Foundation
 import ANNKit
 import ArgumentParser
 
@@ -116,4 +117,10 @@ public struct RoutingOptions: ParsableArguments {
         engine.prune = prune.map(Float.init)
         return engine
     }
+}
+
+/// What a router holds in memory beyond the index directory, in MB and bytes per base vector.
+func routerMemory(_ router: any ClusterRouter, index: PackedIndex) -> String {
+    let f = router.footprint
+    return "\(MemoryFit.megabytes(f)), \(String(format: "%.2f", Double(f) / Double(max(1, index.baseCount)))) B per base vector"
 }

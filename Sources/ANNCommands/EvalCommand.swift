@@ -195,10 +195,14 @@ struct EvalSweepCommand: ParsableCommand {
         let engine = try routing.engine(for: idx, threads: threads)
         var points = [RecallCurve.Point]()
         let all = try settings()
+        // Routing does not depend on the probe rule: score the queries once for every setting,
+        // when the scores take at most 1 GiB.
+        let routed = all.count > 1 && t.count.multipliedReportingOverflow(by: idx.clusterCount).partialValue <= 1 << 28
+            && t.count <= (1 << 28) / max(1, idx.clusterCount) ? engine.route(queries: q) : nil
         for (i, s) in all.enumerated() {
             if case .nprobe(let n) = s, n > idx.clusterCount { continue }
             let clock = Stopwatch()
-            let (list, stats) = try engine.search(queries: q, k: k, selection: s)
+            let (list, stats) = try engine.search(queries: q, k: k, selection: s, routed: routed)
             let secs = clock.seconds
             let r = try Recall(results: list, truth: t, source: index)
             let n = Double(stats.count)
@@ -219,6 +223,7 @@ struct EvalSweepCommand: ParsableCommand {
         try out.sink.write(Array(curve.tsv().utf8))
         try out.commit()
         var summary = "\(curve.label): \(t.count) queries, \(idx.vectorCount) vectors in \(idx.clusterCount) clusters\n"
+        summary += "router memory: \(routerMemory(engine.router, index: idx))\n"
         let width = max(14, (points.map(\.setting.count).max() ?? 0) + 2)
         summary += "setting".padding(toLength: width, withPad: " ", startingAt: 0) + "recall@1  recall@10  vectors/query  bytes/query\n"
         for p in points {

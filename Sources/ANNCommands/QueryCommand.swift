@@ -100,6 +100,7 @@ public struct QueryCommand: ParsableCommand {
         let statsOut = try stats.map { try OutputFile(path: $0) }
         if dropCache { idx.dropCache() }
         let engine = try routing.engine(for: idx, threads: threads)
+        say.info("router memory: \(routerMemory(engine.router, index: idx))")
         var ids = [UInt32]()
         var dists = [Float]()
         var all = [QueryEngine.QueryStats]()

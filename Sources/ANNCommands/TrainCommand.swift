@@ -4,16 +4,31 @@ import Foundation
 
 extension RouterKind: ExpressibleByArgument {}
 extension PointPrecision: ExpressibleByArgument {}
+extension PQRouter.Calibration: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "learned": self = .learned
+        case "temperature": self = .temperature
+        default: return nil
+        }
+    }
+    public var defaultValueDescription: String { self == .learned ? "learned" : "temperature" }
+}
+extension MemoryBudget: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { self == .standard ? "16B/vector" : description }
+}
 
 /// How a kernel router's points are stored: float16 halves the router's memory.
 public enum PointPrecision: String, CaseIterable, Sendable {
     case float16, float32
 }
 
-/// The router trained: `residual` (an MLP added to centroid routing), `mlp` (the paper's
-/// plain network) or `kernel` (weighted points inside each cluster).
+/// The router trained: `pq` (product-quantised codes of every vector), `residual` (an MLP
+/// added to centroid routing), `mlp` (the paper's plain network) or `kernel` (weighted points
+/// inside each cluster).
 public enum RouterKind: String, CaseIterable, Sendable {
-    case residual, mlp, kernel
+    case pq, residual, mlp, kernel
 }
 
 public struct TrainCommand: ParsableCommand {
@@ -24,8 +39,13 @@ public struct TrainCommand: ParsableCommand {
             Reads training queries (QUERIES, or stdin), their exact neighbours (--gt, from \
             ann-groundtruth) and the packed index (--index), whose clusters say which hold each \
             neighbour, and trains a router for its clustering by softmax cross-entropy over every \
-            cluster holding the neighbour (Adam). \
-            kernel (the default): --points weighted points inside each cluster (k-means over \
+            cluster holding the neighbour (Adam). The router is built to fit --memory. \
+            pq (the default): a product-quantised code of every vector of the index, as many \
+            bytes per vector as the budget allows; a query's clusters are scored from the \
+            distances the codes give to their vectors, turned into probabilities by a small \
+            learned network (--calibration learned) or by softmax(−d/T) of each cluster's best \
+            candidate (--calibration temperature, the PQ-in-memory baseline). \
+            kernel: --points weighted points inside each cluster (k-means over \
             its vectors, then learnt), cluster score log Σ exp(−‖q − s‖²/T + a); its calibrated \
             probabilities suit ann-query --threshold. residual: a 3-layer MLP (ReLU, Gaussian \
             noise on the queries) whose scores add to −‖q − c‖²/T, T calibrated and the last \
@@ -48,19 +68,25 @@ public struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: ArgumentHelp("Continue training this model (same index).", valueName: "file"))
     var initModel: String?
 
-    @Option(help: "Passes over the training queries (default: kernel 3, MLP 10).")
+    @Option(help: ArgumentHelp("Memory the router may hold while routing: bytes (K, M, G suffixes) or NB/vector, bytes per base vector of the index. Sizes pq's codes, the kernel router's points and the MLP's width; not checked with --init.", valueName: "size"))
+    var memory: MemoryBudget = .standard
+
+    @Option(help: ArgumentHelp("PQ: how candidate distances become probabilities: learned (a small network over each cluster's candidates) or temperature (softmax of the best candidate's distance, T fitted).", valueName: "kind"))
+    var calibration: PQRouter.Calibration?
+
+    @Option(help: "Passes over the training queries (default: pq 30, kernel 3, MLP 10).")
     var epochs: Int?
 
     @Option(help: "Random seed (weights, shuffles, noise, validation split is fixed).")
     var seed: UInt64 = 1
 
-    @Option(help: "MLP: width of both hidden layers.")
-    var hidden = 512
+    @Option(help: "MLP: width of both hidden layers (default: the widest up to 512 that fits --memory).")
+    var hidden: Int?
 
-    @Option(help: ArgumentHelp("Router kind: kernel (weighted points inside each cluster; the default), residual (MLP added to centroid routing) or mlp (the paper's plain network). With --init, the model's kind.", valueName: "kind"))
+    @Option(help: ArgumentHelp("Router kind: pq (codes of every vector; the default), kernel (weighted points inside each cluster), residual (MLP added to centroid routing) or mlp (the paper's plain network). With --init, the model's kind.", valueName: "kind"))
     var router: RouterKind?
 
-    @Option(help: ArgumentHelp("Kernel: points per cluster, placed by k-means over the cluster's vectors (default 256, or 40% of the mean cluster size if smaller).", valueName: "m"))
+    @Option(help: ArgumentHelp("Kernel: points per cluster, placed by k-means over the cluster's vectors (default: the most up to 256, and up to 40% of the mean cluster size, that fit --memory).", valueName: "m"))
     var points: Int?
 
     @Option(help: ArgumentHelp("Kernel: clusters scored per query, those whose centroids rank first; the others get probability 0 (0: all; default 64, with --init the model's).", valueName: "n"))
@@ -100,7 +126,7 @@ public struct TrainCommand: ParsableCommand {
     public func validate() throws {
         try refuseAssignments(assignments)
         if let e = epochs, e < 0 { throw ValidationError("--epochs must not be negative") }
-        if hidden < 1 || hidden > Bounds.hidden { throw ValidationError("--hidden must be at least 1 and at most \(Bounds.hidden)") }
+        if let hidden, hidden < 1 || hidden > Bounds.hidden { throw ValidationError("--hidden must be at least 1 and at most \(Bounds.hidden)") }
         if let m = points, m < 1 || m > 4096 { throw ValidationError("--points must be between 1 and 4096") }
         if let c = candidates, c < 0 { throw ValidationError("--candidates must not be negative") }
         if batch < 1 || batch > Bounds.trainingBatch { throw ValidationError("--batch must be at least 1 and at most \(Bounds.trainingBatch)") }
@@ -110,6 +136,11 @@ public struct TrainCommand: ParsableCommand {
         if !(weightDecay >= 0) { throw ValidationError("--weight-decay must not be negative") }
         if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
         try checkForm(of: output, allowed: [.native], what: "a router model", flag: "-o")
+        let kind = router ?? .pq
+        if calibration != nil && kind != .pq { throw ValidationError("--calibration is for --router pq") }
+        if hidden != nil && kind != .mlp && kind != .residual { throw ValidationError("--hidden is for --router mlp and residual") }
+        if (points != nil || candidates != nil) && kind != .kernel { throw ValidationError("--points and --candidates are for --router kernel") }
+        if kind == .pq && initModel != nil { throw ValidationError("--init is not taken by --router pq: train it again for the index (it takes a minute)") }
     }
 
     public func run() throws {
@@ -123,14 +154,21 @@ public struct TrainCommand: ParsableCommand {
         let (train, held) = examples.split(validation: validation)
         say.info("\(train.count) training queries, \(held.count) held out; \(idx.clusterCount) clusters")
         let start = try initModel.map { try ModelFile(path: $0, for: idx) }
-        var kind = router ?? .kernel
+        var kind = router ?? .pq
         if let start {
+            guard start.architecture != .pq else { throw ANNError.usage("--init \(initModel!) holds a pq router, which is trained anew for each index") }
             let fileKind: RouterKind = start.architecture == .kernel ? .kernel : try RouterModel(file: start).centroidWeight == 0 ? .mlp : .residual
             if let router, router != fileKind { throw ANNError.usage("--router \(router.rawValue) but --init \(initModel!) holds a \(fileKind.rawValue) router") }
             kind = fileKind
         }
+        let budget = memory.bytes(baseCount: idx.baseCount)
+        if kind == .pq {
+            try trainPQ(index: idx, train: train, held: held, budget: budget, out: out, say: say)
+            say.info("done in \(seconds(clock.seconds))")
+            return
+        }
         if kind == .kernel {
-            try trainKernel(start: start, index: idx, train: train, held: held, out: out, say: say)
+            try trainKernel(start: start, index: idx, train: train, held: held, budget: budget, out: out, say: say)
             say.info("done in \(seconds(clock.seconds))")
             return
         }
@@ -141,6 +179,9 @@ public struct TrainCommand: ParsableCommand {
             model = try RouterModel(file: start)
         } else {
             let norm = RouterTrainer.normalisation(train)
+            let hidden = try self.hidden ?? MemoryFit.mlpWidth(index: idx, budget: budget, memory: memory)
+            try MemoryFit.check(RouterModel.footprint(dim: idx.dim, clusterCount: idx.clusterCount, hidden1: hidden, hidden2: hidden),
+                                budget: budget, memory: memory, what: "an MLP of width \(hidden)")
             model = RouterModel(dim: idx.dim, clusterCount: idx.clusterCount, hidden1: hidden, hidden2: hidden, metric: idx.metric,
                                 centroids: idx.centroids, fingerprint: idx.fingerprint, centroidWeight: router == .residual ? 1 : 0,
                                 mean: norm.mean, scale: norm.scale, seed: seed)
@@ -169,7 +210,7 @@ public struct TrainCommand: ParsableCommand {
     /// The kernel router: points by k-means inside each cluster, w calibrated, then Adam on the
     /// log-weights and w (and the points with --point-lr). The epoch kept is the one with the
     /// lowest held-out loss, which tracks the vectors fetched at a recall better than top-1 does.
-    func trainKernel(start: ModelFile?, index idx: PackedIndex, train: RouterExamples, held: RouterExamples, out: OutputFile,
+    func trainKernel(start: ModelFile?, index idx: PackedIndex, train: RouterExamples, held: RouterExamples, budget: Int, out: OutputFile,
                      say: Reporter) throws {
         let epochs = self.epochs ?? 3
         var model: KernelRouter
@@ -180,7 +221,10 @@ public struct TrainCommand: ParsableCommand {
             let t = Stopwatch()
             // A point per 2.5 vectors would hold most of the data in memory: cap m for small clusters.
             let stored = idx.entries.reduce(0) { $0 + $1.vectors }
-            let m = points ?? max(1, min(256, stored * 2 / (5 * max(1, idx.clusterCount))))
+            let cap = max(1, min(256, stored * 2 / (5 * max(1, idx.clusterCount))))
+            let m = try points ?? MemoryFit.kernelPoints(index: idx, cap: cap, half: precision == .float16, budget: budget, memory: memory)
+            try MemoryFit.check(KernelRouter.footprint(clusterCount: idx.clusterCount, slots: m, dim: idx.dim, half: precision == .float16),
+                                budget: budget, memory: memory, what: "a kernel router of \(m) points per cluster")
             model = try KernelRouterTrainer.initial(for: idx, slots: m, candidates: candidates ?? 64, seed: seed) { say.progress("clusters", done: $0, total: idx.clusterCount) }
             say.clearProgress()
             let used = model.logWeights.filter { $0 != KernelRouter.absent }.count

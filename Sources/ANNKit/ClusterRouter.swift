@@ -3,6 +3,9 @@ public protocol ClusterRouter: Sendable {
     var clusterCount: Int { get }
     /// Writes `n × clusterCount` scores, smaller = more promising, for `n` queries.
     func score(queries: UnsafePointer<Float>, n: Int, dim: Int, into scores: UnsafeMutablePointer<Float>)
+    /// Bytes the router holds in memory while routing, beyond the index directory (whose
+    /// centroids every router reads).
+    var footprint: Int { get }
 }
 
 /// The k-means baseline: clusters ranked by the distance from the query to their centroid.
@@ -24,6 +27,9 @@ public struct CentroidRouter: ClusterRouter {
     }
 
     public var clusterCount: Int { centroids.count / dim }
+
+    /// The centroid norms: the centroids themselves belong to the index directory.
+    public var footprint: Int { 4 * norms.count }
 
     public func score(queries: UnsafePointer<Float>, n: Int, dim: Int, into scores: UnsafeMutablePointer<Float>) {
         let k = clusterCount

@@ -300,12 +300,25 @@ public struct KernelRouter: ClusterRouter {
         fixed[17] = ModelFile.Architecture.kernel.rawValue
         fixed.storeLE(weight.bitPattern, at: 20)
         guard isHalf else {
-            try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, arrays: [points, logWeights])
+            try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, footprint: footprint,
+                                arrays: [points, logWeights])
             return
         }
         var half = [UInt8](repeating: 0, count: Self.halfBytes(halfPoints.count))
         for (i, h) in halfPoints.enumerated() { half.storeLE(h.bitPattern, at: 2 * i) }
-        try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, prefix: half, arrays: [logWeights])
+        try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, footprint: footprint,
+                            prefix: half, arrays: [logWeights])
+    }
+
+    /// The points (float16 or float32), their log-weights, the norms of float16 points, the
+    /// per-point bias a scoring pass builds, and the centroid norms.
+    public var footprint: Int {
+        Self.footprint(clusterCount: clusterCount, slots: slots, dim: dim, half: isHalf)
+    }
+
+    /// The footprint of a kernel router of these sizes (`KernelRouter.footprint`).
+    public static func footprint(clusterCount k: Int, slots m: Int, dim d: Int, half: Bool) -> Int {
+        (half ? halfBytes(k * m * d) + 4 * k * m : 4 * k * m * d) + 8 * k * m + 4 * k
     }
 
     /// Bytes of `n` float16 values padded to a multiple of 4.

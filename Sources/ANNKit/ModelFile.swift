@@ -7,14 +7,17 @@ public struct ModelFile {
         case mlp = 0
         /// `KernelRouter`: weighted points inside each cluster.
         case kernel = 1
+        /// `PQRouter`: product-quantised codes of every vector of the index.
+        case pq = 2
 
         /// The 4-byte words after the fixed fields that a router of this kind with these fixed
         /// fields has for `dim` and `clusterCount`; refuses fields no router has, and sizes that
         /// do not fit an Int.
-        func wordCount(fixed: [UInt8], dim: Int, clusterCount: Int, source: String) throws -> Int {
+        func wordCount(fixed: [UInt8], dim: Int, clusterCount: Int, entries: Int, source: String) throws -> Int {
             switch self {
             case .mlp: return try RouterModel.wordCount(fixed: fixed, dim: dim, clusterCount: clusterCount, source: source)
             case .kernel: return try KernelRouter.wordCount(fixed: fixed, dim: dim, clusterCount: clusterCount, source: source)
+            case .pq: return try PQRouter.wordCount(fixed: fixed, dim: dim, clusterCount: clusterCount, entries: entries, source: source)
             }
         }
     }
@@ -29,6 +32,10 @@ public struct ModelFile {
     var body: [UInt8]
     /// The index's centroids, which the file does not repeat.
     var centroids: [Float]
+    /// The index the model was read for (a PQ router's codes must follow its clusters).
+    let index: PackedIndex
+    /// The memory the router holds while routing, as the model records it (fixed bytes 24–31).
+    public var footprint: Int { Int(truncatingIfNeeded: body.loadLE(at: 24) as UInt64) }
 
     /// Reads `path` and refuses a damaged model or one trained for another clustering than `index`.
     ///
@@ -59,14 +66,21 @@ public struct ModelFile {
         guard let arch = Architecture(rawValue: fixed[17]) else { throw bad("unknown router architecture \(fixed[17])") }
         // Reserved today, meaningful to a later version: a reader that ignored them could
         // misread such a model, so they must be zero.
-        guard fixed[18..<20].allSatisfy({ $0 == 0 }), fixed[24..<32].allSatisfy({ $0 == 0 }) else {
+        guard arch == .pq || fixed[18..<20].allSatisfy({ $0 == 0 }) else {
             throw bad("reserved model bytes are not zero")
         }
-        let implied = try arch.wordCount(fixed: fixed, dim: d, clusterCount: k, source: path)
+        guard fixed[24..<32].contains(where: { $0 != 0 }) else {
+            throw bad("the model records no memory footprint (written by ann-tools 0.2 or earlier): train it again")
+        }
+        let entries = index.entries.reduce(0) { $0 + $1.vectors }
+        let implied = try arch.wordCount(fixed: fixed, dim: d, clusterCount: k, entries: entries, source: path)
         guard implied == words else {
             throw bad("the header claims \(words) weights, the \(arch) router's fields imply \(implied): truncated or damaged model")
         }
         var body = fixed
+        // A regular file's size was checked against the claim above: the whole body may be
+        // reserved at once, so that it is never copied while it grows.
+        if input.byteSize != nil { body.reserveCapacity(bodySize) }
         try Self.readBody(input.reader, into: &body, total: bodySize, source: path)
         guard try input.reader.atEnd() else { throw bad("trailing data after the model's \(bodySize) bytes") }
         let stored: UInt32 = body.loadLE(at: body.count - 4)
@@ -82,6 +96,7 @@ public struct ModelFile {
         architecture = arch
         self.body = body
         centroids = index.centroids
+        self.index = index
     }
 
     /// Reads until `body` holds `total` bytes, growing it a chunk at a time as data arrives, so
@@ -155,21 +170,31 @@ public struct ModelFile {
         }
     }
 
-    /// The router the file holds, whatever its kind.
+    /// The router the file holds, whatever its kind; its footprint must be the one recorded.
     public func router() throws -> any ClusterRouter {
+        let r: any ClusterRouter
         switch architecture {
-        case .mlp: return try RouterModel(file: self)
-        case .kernel: return try KernelRouter(file: self)
+        case .mlp: r = try RouterModel(file: self)
+        case .kernel: r = try KernelRouter(file: self)
+        case .pq: r = try PQRouter(file: self, index: index)
         }
+        guard r.footprint == footprint else {
+            throw bad("the model records a memory footprint of \(footprint) bytes, its contents take \(r.footprint): the model is damaged")
+        }
+        return r
     }
 
     /// Writes a model: header, the 32 fixed bytes, the arrays, CRC-32C.
     /// `prefix` holds arrays of other types, a multiple of 4 bytes, written before `arrays`.
-    static func write(to output: OutputFile, metric: Metric, dim: Int, clusterCount: Int, fixed: [UInt8], prefix: [UInt8] = [],
-                      arrays: [[Float]]) throws {
-        precondition(fixed.count == fixedSize && prefix.count % 4 == 0)
+    /// `suffix` holds arrays of other types, a multiple of 4 bytes, written after them.
+    /// `footprint` (the router's in-memory bytes) goes into fixed bytes 24–31.
+    static func write(to output: OutputFile, metric: Metric, dim: Int, clusterCount: Int, fixed: [UInt8], footprint: Int, prefix: [UInt8] = [],
+                      arrays: [[Float]], suffix: [UInt8] = []) throws {
+        precondition(fixed.count == fixedSize && prefix.count % 4 == 0 && suffix.count % 4 == 0 && footprint > 0)
         var body = fixed + prefix
+        body.storeLE(UInt64(footprint), at: 24)
         for array in arrays { array.withUnsafeBytes { body.append(contentsOf: $0) } }
+        body.append(contentsOf: suffix)
         let floats = (body.count - fixedSize) / 4
         try output.sink.write(StreamHeader(kind: .model, elementType: .float32, metric: metric, dim: dim, aux: UInt32(clusterCount), count: floats).encoded())
         try output.sink.write(body)

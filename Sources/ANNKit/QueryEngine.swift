@@ -41,10 +41,32 @@ public final class QueryEngine {
 
     /// Searches `n` queries (row-major, the index's dimension); returns the k nearest found and
     /// per-query fetch figures.
-    public func search(queries input: [Float], k: Int, selection: ProbeSelection) throws -> (NeighborList, [QueryStats]) {
+    /// The router's scores of `n` queries (`n × K`), for several searches of the same queries
+    /// (a sweep) to share: routing is the same whatever the probe rule.
+    public func route(queries input: [Float]) -> [Float] {
+        let d = index.dim, n = input.count / d, kc = index.clusterCount
+        var q = input
+        if index.metric == .cos { q.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: n, d: d) } }
+        BLAS.setThreads(1)
+        var out = [Float](repeating: 0, count: n * kc)
+        q.withUnsafeBufferPointer { qp in
+            out.withUnsafeMutableBufferPointer { op in
+                let block = 256
+                DispatchQueue.concurrentPerform(iterations: (n + block - 1) / block) { b in
+                    let lo = b * block, hi = min(n, lo + block)
+                    router.score(queries: qp.baseAddress! + lo * d, n: hi - lo, dim: d, into: op.baseAddress! + lo * kc)
+                }
+            }
+        }
+        return out
+    }
+
+    /// `routed`: the queries' scores from `route(queries:)`, instead of routing them again.
+    public func search(queries input: [Float], k: Int, selection: ProbeSelection, routed: [Float]? = nil) throws -> (NeighborList, [QueryStats]) {
         let clock = Stopwatch()
         let d = index.dim
         let n = input.count / d
+        precondition(routed == nil || routed!.count == n * index.clusterCount)
         var q = input
         if index.metric == .cos { q.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: n, d: d) } }
         let kc = index.clusterCount
@@ -56,21 +78,29 @@ public final class QueryEngine {
         var chosen = [[Int]](repeating: [], count: n)
         q.withUnsafeBufferPointer { qp in
             chosen.withUnsafeMutableBufferPointer { ch in
-                let block = 256
-                DispatchQueue.concurrentPerform(iterations: (n + block - 1) / block) { b in
-                    let lo = b * block, hi = min(n, lo + block)
-                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: (hi - lo) * kc)
+                // One scores buffer per worker, reused block after block: allocating one per
+                // block lets the allocator keep several per thread.
+                let block = 256, blocks = (n + block - 1) / block, workers = max(1, min(threads, blocks))
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(n, block) * kc)
                     defer { scores.deallocate() }
-                    router.score(queries: qp.baseAddress! + lo * d, n: hi - lo, dim: d, into: scores)
-                    if sizeWeight != 0 {
-                        for i in 0..<(hi - lo) { for c in 0..<kc { scores[i * kc + c] += sizeWeight * logSizes[c] } }
-                    }
-                    for i in lo..<hi {
-                        ch[i] = selection.choose(scores: scores + (i - lo) * kc, sizes: sizes)
-                        if let e = prune {
-                            index.centroids.withUnsafeBufferPointer { cp in
-                                ProbeSelection.prune(&ch[i], query: qp.baseAddress! + i * d, centroids: cp.baseAddress!, dim: d,
-                                                     metric: index.metric, epsilon: e)
+                    for b in stride(from: w, to: blocks, by: workers) {
+                        let lo = b * block, hi = min(n, lo + block)
+                        if let routed {
+                            routed.withUnsafeBufferPointer { scores.update(from: $0.baseAddress! + lo * kc, count: (hi - lo) * kc) }
+                        } else {
+                            router.score(queries: qp.baseAddress! + lo * d, n: hi - lo, dim: d, into: scores)
+                        }
+                        if sizeWeight != 0 {
+                            for i in 0..<(hi - lo) { for c in 0..<kc { scores[i * kc + c] += sizeWeight * logSizes[c] } }
+                        }
+                        for i in lo..<hi {
+                            ch[i] = selection.choose(scores: scores + (i - lo) * kc, sizes: sizes)
+                            if let e = prune {
+                                index.centroids.withUnsafeBufferPointer { cp in
+                                    ProbeSelection.prune(&ch[i], query: qp.baseAddress! + i * d, centroids: cp.baseAddress!, dim: d,
+                                                         metric: index.metric, epsilon: e)
+                                }
                             }
                         }
                     }

@@ -61,6 +61,14 @@ public struct RouterModel: ClusterRouter {
 
     public var parameterCount: Int { w1.count + b1.count + w2.count + b2.count + w3.count + b3.count }
 
+    /// The weights, the input normalisation and the centroid norms.
+    public var footprint: Int { Self.footprint(dim: dim, clusterCount: clusterCount, hidden1: hidden1, hidden2: hidden2) }
+
+    /// The footprint of an MLP of these sizes (`RouterModel.footprint`).
+    public static func footprint(dim d: Int, clusterCount k: Int, hidden1 h1: Int, hidden2 h2: Int) -> Int {
+        4 * (2 * d + h1 * d + h1 + h2 * h1 + h2 + k * h2 + k + k)
+    }
+
     /// Activations of one forward pass over a batch, kept for the backward pass.
     public final class Activations {
         public var input: [Float] = [], h1: [Float] = [], h2: [Float] = [], logits: [Float] = []
@@ -128,7 +136,7 @@ public struct RouterModel: ClusterRouter {
         fixed[16] = 1  // activation: ReLU
         fixed[17] = ModelFile.Architecture.mlp.rawValue
         fixed.storeLE(centroidWeight.bitPattern, at: 20)
-        try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed,
+        try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, footprint: footprint,
                             arrays: [mean, scale, w1, b1, w2, b2, w3, b3])
     }
 

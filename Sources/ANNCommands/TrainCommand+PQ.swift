@@ -1,0 +1,36 @@
+import ANNKit
+import Foundation
+
+extension TrainCommand {
+    /// The PQ router: codes as large as the budget allows, then the calibration.
+    func trainPQ(index idx: PackedIndex, train: RouterExamples, held: RouterExamples, budget: Int, out: OutputFile, say: Reporter) throws {
+        var p = PQRouterParameters(m: 1)
+        p.calibration = calibration ?? .learned
+        p.m = try MemoryFit.pqCode(index: idx, hidden: p.calibration == .learned ? p.hidden : 0, budget: budget, memory: memory)
+        if let e = epochs { p.epochs = e }
+        if let r = learningRate { p.learningRate = r }
+        p.seed = seed
+        p.threads = ProcessInfo.processInfo.activeProcessorCount
+        let entries = idx.entries.reduce(0) { $0 + $1.vectors }
+        say.info("\(p.m)-byte codes of \(entries) stored vectors in \(p.m) subspaces; \(p.lists) clusters and \(p.candidates) candidates scored per query")
+        let router = try PQRouterTrainer.train(idx, train: train, held: held, parameters: p) { event in
+            switch event {
+            case .encoded(let c, let k): say.progress("clusters encoded", done: c, total: k)
+            case .codebooks(let s, let n):
+                say.clearProgress()
+                say.info("codebooks learnt and \(n) vectors encoded in \(seconds(s))")
+            case .evidence(let t, let h, let s):
+                say.info("\(t) training and \(h) held-out queries examined in \(seconds(s)) (those whose neighbour lies in a scored cluster)")
+            case .temperature(let t, let loss): say.info("temperature fitted: T = \(String(format: "%.4g", t)); \(held.count > 0 ? "held-out" : "training") loss \(fmt4(loss))")
+            case .epoch(let e, let of, let loss, let v):
+                say.progress("epoch", done: e, total: of)
+                say.info(e == 0 ? "epoch 0 (start): loss \(fmt4(v))" : "epoch \(e)/\(of): loss \(fmt4(loss)); \(held.count > 0 ? "held-out" : "training") loss \(fmt4(v))")
+            }
+        }
+        say.clearProgress()
+        let f = router.footprint
+        say.info("router memory \(MemoryFit.megabytes(f)), \(String(format: "%.2f", Double(f) / Double(max(1, idx.baseCount)))) B per base vector (budget \(MemoryFit.megabytes(budget)))")
+        try router.write(to: out)
+        try out.commit()
+    }
+}

@@ -1,0 +1,121 @@
+import Dispatch
+
+/// A product quantizer of `dim`-vectors into `m` bytes: the dimensions are split into `m`
+/// contiguous subspaces as evenly as they go (any m from 1 to dim, so a memory budget is met
+/// to the byte), each with its own 256-word codebook learnt by k-means. The router encodes
+/// residuals from a vector's cluster centroid, as FAISS's IVFPQ does.
+public struct ProductQuantizer: Sendable {
+    public static let words = 256
+
+    public let dim: Int
+    public let m: Int
+    /// First dimension of each subspace, and `dim` at the end (`m + 1` values).
+    public let bounds: [Int]
+    /// The codebooks back to back: subspace s holds 256 words of `width(s)` floats,
+    /// dimension-major (`codebooks[bounds[s]·256 + u·256 + j]` is word j's value in dimension
+    /// bounds[s]+u), so a lookup table is built 256 words at a time.
+    public var codebooks: [Float]
+
+    public init(dim: Int, m: Int, codebooks: [Float]) {
+        precondition(m >= 1 && m <= dim && codebooks.count == Self.words * dim)
+        self.dim = dim
+        self.m = m
+        bounds = (0...m).map { s in s * (dim / m) + min(s, dim % m) }
+        self.codebooks = codebooks
+    }
+
+    public func width(_ s: Int) -> Int { bounds[s + 1] - bounds[s] }
+
+    /// Learns the codebooks from `n` training vectors (row-major residuals), subspace by
+    /// subspace; deterministic for a seed.
+    public static func train(_ data: UnsafePointer<Float>, n: Int, dim: Int, m: Int, iterations: Int = 20, seed: UInt64) throws -> ProductQuantizer {
+        guard n >= words else {
+            throw ANNError.usage("a product quantizer needs at least \(words) training vectors, the index holds \(n)")
+        }
+        var pq = ProductQuantizer(dim: dim, m: m, codebooks: [Float](repeating: 0, count: words * dim))
+        for s in 0..<m {
+            let w = pq.width(s), lo = pq.bounds[s]
+            var sub = [Float](repeating: 0, count: n * w)
+            for i in 0..<n { for u in 0..<w { sub[i * w + u] = data[i * dim + lo + u] } }
+            var p = KMeansParameters(k: words)
+            p.iterations = iterations
+            p.seed = seed &+ UInt64(s)
+            let r = try sub.withUnsafeBufferPointer { try KMeans.train(data: $0.baseAddress!, n: n, d: w, parameters: p) }
+            for j in 0..<words { for u in 0..<w { pq.codebooks[lo * words + u * words + j] = r.centroids[j * w + u] } }
+        }
+        return pq
+    }
+
+    /// Writes the `m`-byte code of each of `n` vectors (row-major) to `codes`: the nearest word
+    /// of each subspace's codebook.
+    public func encode(_ data: UnsafePointer<Float>, n: Int, into codes: UnsafeMutablePointer<UInt8>) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.words) { best in
+            for i in 0..<n {
+                let x = data + i * dim
+                for s in 0..<m {
+                    distances(x + bounds[s], subspace: s, into: best.baseAddress!)
+                    var arg = 0
+                    for j in 1..<Self.words where best[j] < best[arg] { arg = j }
+                    codes[i * m + s] = UInt8(arg)
+                }
+            }
+        }
+    }
+
+    /// The squared distance from `x` (subspace s's slice) to each of its 256 words.
+    @inline(__always)
+    public func distances(_ x: UnsafePointer<Float>, subspace s: Int, into out: UnsafeMutablePointer<Float>) {
+        let lo = bounds[s], w = width(s)
+        codebooks.withUnsafeBufferPointer { cb in
+            let c = cb.baseAddress! + lo * Self.words
+            for j in stride(from: 0, to: Self.words, by: 16) {
+                var acc = SIMD16<Float>(repeating: 0)
+                for u in 0..<w {
+                    let t = SIMD16<Float>(repeating: x[u]) - UnsafeRawPointer(c + u * Self.words + j).loadUnaligned(as: SIMD16<Float>.self)
+                    acc += t * t
+                }
+                UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+        }
+    }
+
+    /// Minus the inner product of `x` (subspace s's slice) with each of its 256 words.
+    @inline(__always)
+    public func negatedDots(_ x: UnsafePointer<Float>, subspace s: Int, into out: UnsafeMutablePointer<Float>) {
+        let lo = bounds[s], w = width(s)
+        codebooks.withUnsafeBufferPointer { cb in
+            let c = cb.baseAddress! + lo * Self.words
+            for j in stride(from: 0, to: Self.words, by: 16) {
+                var acc = SIMD16<Float>(repeating: 0)
+                for u in 0..<w {
+                    acc -= SIMD16<Float>(repeating: x[u]) * UnsafeRawPointer(c + u * Self.words + j).loadUnaligned(as: SIMD16<Float>.self)
+                }
+                UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+        }
+    }
+
+    /// The lookup table of `x` (a full `dim`-vector): `m × 256` terms whose sum over a code's
+    /// words is its squared distance to `x` (l2) or minus its inner product (ip, cos).
+    public func table(_ x: UnsafePointer<Float>, metric: Metric, into out: UnsafeMutablePointer<Float>) {
+        for s in 0..<m {
+            if metric == .l2 {
+                distances(x + bounds[s], subspace: s, into: out + s * Self.words)
+            } else {
+                negatedDots(x + bounds[s], subspace: s, into: out + s * Self.words)
+            }
+        }
+    }
+
+    /// The sum of `table`'s terms for one code.
+    @inline(__always)
+    public static func lookup(_ table: UnsafePointer<Float>, code: UnsafePointer<UInt8>, m: Int) -> Float {
+        var s: Float = 0
+        var t = table
+        for i in 0..<m {
+            s += t[Int(code[i])]
+            t += words
+        }
+        return s
+    }
+}
