@@ -6,23 +6,8 @@ set -euo pipefail
 out=$1 dataset=$2 train=$3 command=$4 epochs=$5 rounds=$6 k=$7 plot=$8 epsilon=$9 prune=${10} kpoints=${11} kepochs=${12} krepochs=${13}
 kpoints=${kpoints:-"ann-train's default number of"}
 
-# at FILE R: mean vectors and bytes per query where recall@1 first reaches R, interpolated
-# linearly between the sweep points around it (as ann-eval sweep does); "<" marks a curve
-# that is already past R at its first point, ">" one that never reaches R.
-at() {
-  awk -F'\t' -v r="$2" '
-    /^#/ || $1 == "setting" { next }
-    { n++; rc[n] = $2; v[n] = $4; b[n] = $5 }
-    END {
-      for (i = 1; i <= n; i++) if (rc[i] >= r) {
-        if (i == 1) { printf "<\t%.1f\t%.0f\n", v[1], b[1]; exit }
-        if (rc[i] == r) { printf "=\t%.1f\t%.0f\n", v[i], b[i]; exit }
-        t = (r - rc[i-1]) / (rc[i] - rc[i-1])
-        printf "=\t%.1f\t%.0f\n", v[i-1] + t * (v[i] - v[i-1]), b[i-1] + t * (b[i] - b[i-1]); exit
-      }
-      printf ">\t%.1f\t%.0f\n", v[n], b[n]
-    }' "$1"
-}
+# shellcheck source=curves.sh
+source "$(dirname "$0")/curves.sh"
 
 # mb FILE: a file's size in MB, one decimal.
 mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
@@ -35,11 +20,6 @@ secs() {
     total=$(echo "$total + $s" | bc -l)
   done
   printf '%.1f' "$total"
-}
-
-fmtv() {  # fmtv MARK VALUE: "6,083" or "> 20,000"
-  local v; v=$(printf "%'.0f" "$2")
-  case $1 in "<") echo "≤ $v" ;; ">") echo "> $v" ;; *) echo "$v" ;; esac
 }
 
 # The base size: the plain assignment holds one cluster per vector (.ivecs: 2 int32 a record).
@@ -152,6 +132,13 @@ the centroids ($(mb "$out/centroids.fvecs")); the MLP router its weights ($(mb "
 the kernel router its points ($(mb "$out/model.k0.annm")).
 
 ![recall@1 against vectors fetched]($(basename "$plot"))
+EOF
+if [ -f "$out/memory.md" ]; then
+  printf '\n## Routers at equal memory\n\n'
+  cat "$out/memory.md"
+  printf '\n![vectors fetched against router memory](%s)\n' "$(basename "${plot%.svg}")-memory.svg"
+fi
+cat <<EOF
 
 ## Commands
 

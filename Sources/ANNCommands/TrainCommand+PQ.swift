@@ -4,21 +4,22 @@ import Foundation
 extension TrainCommand {
     /// The PQ router: codes as large as the budget allows, then the calibration.
     func trainPQ(index idx: PackedIndex, train: RouterExamples, held: RouterExamples, budget: Int, out: OutputFile, say: Reporter) throws {
-        var p = PQRouterParameters(m: 1)
+        var p = PQRouterParameters(m: 1, coded: 1)
         p.calibration = calibration ?? .learned
-        p.m = try MemoryFit.pqCode(index: idx, hidden: p.calibration == .learned ? p.hidden : 0, budget: budget, memory: memory)
+        (p.m, p.coded) = try MemoryFit.pqCode(index: idx, share: codedShare ?? PQRouterParameters.codedShare,
+                                              hidden: p.calibration == .learned ? p.hidden : 0, budget: budget, memory: memory)
         if let e = epochs { p.epochs = e }
         if let r = learningRate { p.learningRate = r }
         p.seed = seed
         p.threads = ProcessInfo.processInfo.activeProcessorCount
         let entries = idx.entries.reduce(0) { $0 + $1.vectors }
-        say.info("\(p.m)-byte codes of \(entries) stored vectors in \(p.m) subspaces; \(p.lists) clusters and \(p.candidates) candidates scored per query")
+        say.info("\(p.m)-byte codes (\(p.m) subspaces) of the \(p.coded) of \(entries) stored vectors nearest a cluster boundary; \(p.lists) clusters and \(p.candidates) candidates scored per query")
         let router = try PQRouterTrainer.train(idx, train: train, held: held, parameters: p) { event in
             switch event {
             case .encoded(let c, let k): say.progress("clusters encoded", done: c, total: k)
             case .codebooks(let s, let n):
                 say.clearProgress()
-                say.info("codebooks learnt and \(n) vectors encoded in \(seconds(s))")
+                say.info("codebooks learnt and \(n) vectors chosen and encoded in \(seconds(s))")
             case .evidence(let t, let h, let s):
                 say.info("\(t) training and \(h) held-out queries examined in \(seconds(s)) (those whose neighbour lies in a scored cluster)")
             case .temperature(let t, let loss): say.info("temperature fitted: T = \(String(format: "%.4g", t)); \(held.count > 0 ? "held-out" : "training") loss \(fmt4(loss))")

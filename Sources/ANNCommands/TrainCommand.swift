@@ -24,7 +24,8 @@ public enum PointPrecision: String, CaseIterable, Sendable {
     case float16, float32
 }
 
-/// The router trained: `pq` (product-quantised codes of every vector), `residual` (an MLP
+/// The router trained: `pq` (product-quantised codes of the vectors nearest a cluster
+/// boundary), `residual` (an MLP
 /// added to centroid routing), `mlp` (the paper's plain network) or `kernel` (weighted points
 /// inside each cluster).
 public enum RouterKind: String, CaseIterable, Sendable {
@@ -40,8 +41,8 @@ public struct TrainCommand: ParsableCommand {
             ann-groundtruth) and the packed index (--index), whose clusters say which hold each \
             neighbour, and trains a router for its clustering by softmax cross-entropy over every \
             cluster holding the neighbour (Adam). The router is built to fit --memory. \
-            pq (the default): a product-quantised code of every vector of the index, as many \
-            bytes per vector as the budget allows; a query's clusters are scored from the \
+            pq (the default): product-quantised codes of the index's vectors nearest a cluster \
+            boundary (--coded-share), as many bytes each as the budget allows; a query's clusters are scored from the \
             distances the codes give to their vectors, turned into probabilities by a small \
             learned network (--calibration learned) or by softmax(−d/T) of each cluster's best \
             candidate (--calibration temperature, the PQ-in-memory baseline). \
@@ -74,6 +75,9 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("PQ: how candidate distances become probabilities: learned (a small network over each cluster's candidates) or temperature (softmax of the best candidate's distance, T fitted).", valueName: "kind"))
     var calibration: PQRouter.Calibration?
 
+    @Option(help: ArgumentHelp("PQ: the share of the index's vectors that get a code, those nearest a cluster boundary (default 0.67; 1 codes all).", valueName: "fraction"))
+    var codedShare: Double?
+
     @Option(help: "Passes over the training queries (default: pq 30, kernel 3, MLP 10).")
     var epochs: Int?
 
@@ -83,7 +87,7 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: "MLP: width of both hidden layers (default: the widest up to 512 that fits --memory).")
     var hidden: Int?
 
-    @Option(help: ArgumentHelp("Router kind: pq (codes of every vector; the default), kernel (weighted points inside each cluster), residual (MLP added to centroid routing) or mlp (the paper's plain network). With --init, the model's kind.", valueName: "kind"))
+    @Option(help: ArgumentHelp("Router kind: pq (codes of the vectors nearest a cluster boundary; the default), kernel (weighted points inside each cluster), residual (MLP added to centroid routing) or mlp (the paper's plain network). With --init, the model's kind.", valueName: "kind"))
     var router: RouterKind?
 
     @Option(help: ArgumentHelp("Kernel: points per cluster, placed by k-means over the cluster's vectors (default: the most up to 256, and up to 40% of the mean cluster size, that fit --memory).", valueName: "m"))
@@ -126,6 +130,7 @@ public struct TrainCommand: ParsableCommand {
     public func validate() throws {
         try refuseAssignments(assignments)
         if let e = epochs, e < 0 { throw ValidationError("--epochs must not be negative") }
+        if let f = codedShare, !(f > 0 && f <= 1) { throw ValidationError("--coded-share must be in (0, 1]") }
         if let hidden, hidden < 1 || hidden > Bounds.hidden { throw ValidationError("--hidden must be at least 1 and at most \(Bounds.hidden)") }
         if let m = points, m < 1 || m > 4096 { throw ValidationError("--points must be between 1 and 4096") }
         if let c = candidates, c < 0 { throw ValidationError("--candidates must not be negative") }
@@ -136,11 +141,13 @@ public struct TrainCommand: ParsableCommand {
         if !(weightDecay >= 0) { throw ValidationError("--weight-decay must not be negative") }
         if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
         try checkForm(of: output, allowed: [.native], what: "a router model", flag: "-o")
-        let kind = router ?? .pq
-        if calibration != nil && kind != .pq { throw ValidationError("--calibration is for --router pq") }
+        if calibration != nil && initModel != nil { throw ValidationError("--calibration is for a new --router pq, which --init cannot continue") }
+        if router == .pq && initModel != nil { throw ValidationError("--init is not taken by --router pq: train it again for the index (it takes a minute)") }
+        // With --init and no --router the kind is the model's, known once it is read.
+        guard let kind = router ?? (initModel == nil ? .pq : nil) else { return }
+        if (calibration != nil || codedShare != nil) && kind != .pq { throw ValidationError("--calibration and --coded-share are for --router pq") }
         if hidden != nil && kind != .mlp && kind != .residual { throw ValidationError("--hidden is for --router mlp and residual") }
         if (points != nil || candidates != nil) && kind != .kernel { throw ValidationError("--points and --candidates are for --router kernel") }
-        if kind == .pq && initModel != nil { throw ValidationError("--init is not taken by --router pq: train it again for the index (it takes a minute)") }
     }
 
     public func run() throws {

@@ -361,5 +361,6 @@ public struct KernelRouter: ClusterRouter {
             self.init(dim: d, clusterCount: k, slots: m, candidates: c, metric: file.metric, fingerprint: file.fingerprint, weight: w,
                       points: a[0], logWeights: a[1], centroids: file.centroids)
         }
+        try file.checkFootprint(footprint)
     }
 }

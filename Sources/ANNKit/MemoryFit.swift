@@ -25,14 +25,21 @@ public enum MemoryFit {
         return m
     }
 
-    /// The largest code of a PQ router that fits.
-    public static func pqCode(index: PackedIndex, hidden: Int, budget: Int, memory: MemoryBudget) throws -> Int {
+    /// The code size and the number of coded vectors of a PQ router that fits: `share` of the
+    /// stored vectors coded with the largest code that fits, or, where even `dim` bytes leave
+    /// room, as many vectors as fit at `dim` bytes.
+    public static func pqCode(index: PackedIndex, share: Double, hidden: Int, budget: Int, memory: MemoryBudget) throws -> (m: Int, coded: Int) {
         let entries = index.entries.reduce(0) { $0 + $1.vectors }
-        guard let m = PQRouter.largestCode(fitting: budget, dim: index.dim, clusterCount: index.clusterCount, entries: entries, hidden: hidden) else {
-            let least = PQRouter.footprint(dim: index.dim, clusterCount: index.clusterCount, entries: entries, m: 1, hidden: hidden) ?? Int.max
+        let d = index.dim, k = index.clusterCount
+        let coded = max(1, min(entries, Int((share * Double(entries)).rounded(.up))))
+        guard let m = PQRouter.largestCode(fitting: budget, dim: d, clusterCount: k, coded: coded, hidden: hidden) else {
+            let least = PQRouter.footprint(dim: d, clusterCount: k, coded: coded, m: 1, hidden: hidden) ?? Int.max
             throw tooSmall(memory, budget, "a PQ router", least)
         }
-        return m
+        guard m == d, let rest = PQRouter.fixedFootprint(dim: d, clusterCount: k, hidden: hidden) else { return (m, coded) }
+        var more = min(entries, (budget - rest) / d)
+        while more > coded, let f = PQRouter.footprint(dim: d, clusterCount: k, coded: more, m: d, hidden: hidden), f > budget { more -= 1 }
+        return (d, max(coded, more))
     }
 
     static func tooSmall(_ memory: MemoryBudget, _ budget: Int, _ what: String, _ least: Int) -> ANNError {

@@ -7,7 +7,7 @@ public struct ModelFile {
         case mlp = 0
         /// `KernelRouter`: weighted points inside each cluster.
         case kernel = 1
-        /// `PQRouter`: product-quantised codes of every vector of the index.
+        /// `PQRouter`: product-quantised codes of the vectors nearest a cluster boundary.
         case pq = 2
 
         /// The 4-byte words after the fixed fields that a router of this kind with these fixed
@@ -74,6 +74,9 @@ public struct ModelFile {
         }
         let entries = index.entries.reduce(0) { $0 + $1.vectors }
         let implied = try arch.wordCount(fixed: fixed, dim: d, clusterCount: k, entries: entries, source: path)
+        guard arch != .pq || implied == words else {
+            throw bad("the model's codes are not for the \(entries) vectors stored in \(index.path): it was trained for another index (train it again after ann-dup or a repack), or it is damaged")
+        }
         guard implied == words else {
             throw bad("the header claims \(words) weights, the \(arch) router's fields imply \(implied): truncated or damaged model")
         }
@@ -170,18 +173,21 @@ public struct ModelFile {
         }
     }
 
-    /// The router the file holds, whatever its kind; its footprint must be the one recorded.
+    /// The router the file holds, whatever its kind.
     public func router() throws -> any ClusterRouter {
-        let r: any ClusterRouter
         switch architecture {
-        case .mlp: r = try RouterModel(file: self)
-        case .kernel: r = try KernelRouter(file: self)
-        case .pq: r = try PQRouter(file: self, index: index)
+        case .mlp: return try RouterModel(file: self)
+        case .kernel: return try KernelRouter(file: self)
+        case .pq: return try PQRouter(file: self, index: index)
         }
-        guard r.footprint == footprint else {
-            throw bad("the model records a memory footprint of \(footprint) bytes, its contents take \(r.footprint): the model is damaged")
+    }
+
+    /// Refuses a router whose footprint is not the one the file records; every kind's reader
+    /// calls it last.
+    func checkFootprint(_ computed: Int) throws {
+        guard computed == footprint else {
+            throw bad("the model records a memory footprint of \(footprint) bytes, its contents take \(computed): the model is damaged")
         }
-        return r
     }
 
     /// Writes a model: header, the 32 fixed bytes, the arrays, CRC-32C.

@@ -1,8 +1,9 @@
 import Glibc
 
-/// A cluster router that keeps a product-quantised code of every vector of the index in memory
-/// (ann-formats(5), ANNM architecture 2). For a query it ranks the `lists` clusters whose
-/// centroids are nearest, estimates the distance to each of their vectors from the codes
+/// A cluster router that keeps in memory a product-quantised code of the index's vectors nearest
+/// a cluster boundary (ann-formats(5), ANNM architecture 2). For a query it ranks the `lists`
+/// clusters whose centroids are nearest, estimates the distance to each of their coded vectors
+/// from the codes
 /// (residuals from the centroid, as FAISS's IVFPQ), keeps the `candidates` best, and turns what
 /// they say about each cluster into a probability of holding the nearest neighbour:
 /// - `.learned`: a small network (`CandidateScorer`) over per-cluster features (the gaps of the
@@ -11,7 +12,7 @@ import Glibc
 /// - `.temperature`: softmax(−d/T) of the cluster's best candidate, T fitted on training
 ///   queries: the PQ-in-memory baseline.
 /// Either gives scores −log p that the `--threshold` rule reads. The memory it holds is the
-/// codes (m bytes per stored vector) and the codebooks (256·d floats), recorded in the model.
+/// codes (m bytes per coded vector) and the codebooks (256·d floats), recorded in the model.
 public struct PQRouter: ClusterRouter {
     public enum Calibration: UInt8, Sendable, CaseIterable {
         case temperature = 0
@@ -36,10 +37,13 @@ public struct PQRouter: ClusterRouter {
     /// checksum, in cluster order (`PQRouter.membership(of:)`).
     public let membership: UInt32
     /// Cluster c's codes are `codes[start + offsets[c]·m ..< start + offsets[c+1]·m]`: the model
-    /// file's own bytes when loaded, so that they are held once.
+    /// file's own bytes when loaded, so that they are held once. Only the vectors nearest a
+    /// cluster boundary have a code (`PQRouterParameters.codedShare`).
     let codes: [UInt8]
     let codesStart: Int
     public let offsets: [Int]
+    /// The vectors of each cluster in the index (coded or not).
+    public let sizes: [Int]
     let coarse: CentroidRouter
 
     /// The probability given to a cluster no candidate speaks for: none; its score sits above
@@ -48,14 +52,15 @@ public struct PQRouter: ClusterRouter {
 
     public init(dim: Int, metric: Metric, fingerprint: UInt64, quantizer: ProductQuantizer, lists: Int, candidates: Int,
                 calibration: Calibration, temperature: Float, scorer: CandidateScorer?, membership: UInt32,
-                codes: [UInt8], codesStart: Int = 0, counts: [Int], centroids: [Float]) {
+                codes: [UInt8], codesStart: Int = 0, coded: [Int], sizes: [Int], centroids: [Float]) {
+        precondition(coded.count == sizes.count && zip(coded, sizes).allSatisfy { $0 <= $1 })
         precondition(calibration == .temperature || scorer != nil)
         self.dim = dim
-        clusterCount = counts.count
+        clusterCount = sizes.count
         self.metric = metric
         self.fingerprint = fingerprint
         self.quantizer = quantizer
-        self.lists = max(1, min(lists, counts.count))
+        self.lists = max(1, min(lists, sizes.count))
         self.candidates = candidates
         self.calibration = calibration
         self.temperature = temperature
@@ -64,9 +69,10 @@ public struct PQRouter: ClusterRouter {
         self.codes = codes
         self.codesStart = codesStart
         var o = [0]
-        o.reserveCapacity(counts.count + 1)
-        for c in counts { o.append(o.last! + c) }
+        o.reserveCapacity(coded.count + 1)
+        for c in coded { o.append(o.last! + c) }
         offsets = o
+        self.sizes = sizes
         coarse = CentroidRouter(centroids: centroids, dim: dim, metric: metric)
     }
 
@@ -231,7 +237,7 @@ public struct PQRouter: ClusterRouter {
             ws.features[row + 3] = Glibc.log1pf(Float(ws.count[li]))
             ws.features[row + 4] = s(ws.centroidTerm[li]) - t0
             let c = ws.listed[li]
-            ws.features[row + 5] = Glibc.logf(Float(max(1, offsets[c + 1] - offsets[c])))
+            ws.features[row + 5] = Glibc.logf(Float(max(1, sizes[c])))
             ws.features[row + 6] = s0
             ws.features[row + 7] = ws.features[row] * ws.features[row]
             ws.features[row + 8] = local

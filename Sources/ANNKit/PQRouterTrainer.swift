@@ -5,6 +5,11 @@ import Glibc
 public struct PQRouterParameters: Sendable {
     /// Bytes per code (subquantizers).
     public var m: Int
+    /// How many stored vectors get a code: those nearest a cluster boundary (see
+    /// `PQRouterTrainer.boundaryScores`). A query near a boundary, whose cluster is in doubt,
+    /// has its neighbour near the boundary too; a query deep inside a cluster needs no code
+    /// to be routed. Fewer codes of more bytes beat more codes of fewer.
+    public var coded: Int
     public var lists = 64
     public var candidates = 300
     public var calibration = PQRouter.Calibration.learned
@@ -21,32 +26,112 @@ public struct PQRouterParameters: Sendable {
     public var seed: UInt64 = 1
     public var threads = 2
 
-    public init(m: Int) { self.m = m }
+    public init(m: Int, coded: Int) {
+        self.m = m
+        self.coded = coded
+    }
+
+    /// The share of stored vectors coded by default.
+    public static let codedShare = 0.67
 }
 
 /// Builds a `PQRouter` for an index: codebooks learnt from a sample of the index's residuals,
 /// every stored vector encoded, then the calibration fitted on training queries.
 public enum PQRouterTrainer {
-    /// The router with codes of every vector of `index`, calibrated with T = 1 until fitted.
+    /// How near each stored vector lies to a boundary of its cluster, in storage order (cluster
+    /// by cluster): smaller is nearer. For l2 the ratio of its distances to the nearest other
+    /// centroid and to its own; otherwise the margin between the two (as internal distances).
+    public static func boundaryScores(_ index: PackedIndex, threads: Int) throws -> [Float] {
+        let d = index.dim, k = index.clusterCount
+        let counts = index.entries.map(\.vectors)
+        var start = [0]
+        for c in counts { start.append(start.last! + c) }
+        var out = [Float](repeating: 0, count: start[k])
+        var norms = [Float](repeating: 0, count: k)
+        index.centroids.withUnsafeBufferPointer { cb in norms.withUnsafeMutableBufferPointer { Kernels.squaredNorms(cb.baseAddress!, n: k, d: d, into: $0.baseAddress!) } }
+        let l2 = index.metric == .l2
+        let parts = max(1, threads)
+        var failure: (any Error)?
+        let lock = Lock()
+        BLAS.setThreads(1)
+        out.withUnsafeMutableBufferPointer { ob in
+            DispatchQueue.concurrentPerform(iterations: parts) { t in
+                let buffers = ClusterBuffers()
+                var dist = [Float]()
+                for c in stride(from: t, to: k, by: parts) {
+                    do {
+                        let n = try index.fetch(c, into: buffers)
+                        if dist.count < n * k { dist = [Float](repeating: 0, count: n * k) }
+                        dist.withUnsafeMutableBufferPointer { db in
+                            index.centroids.withUnsafeBufferPointer { cb in
+                                BLAS.gemmABt(m: n, n: k, k: d, alpha: l2 ? -2 : -1, a: buffers.floats, lda: d, b: cb.baseAddress!, ldb: d,
+                                             beta: 0, c: db.baseAddress!, ldc: k)
+                            }
+                            for i in 0..<n {
+                                let row = db.baseAddress! + i * k
+                                let x = buffers.floats + i * d
+                                let xn = l2 ? Kernels.dot(x, x, d) : 0
+                                var other = Float.infinity
+                                for j in 0..<k where j != c { other = min(other, row[j] + (l2 ? norms[j] : 0)) }
+                                let own = row[c] + (l2 ? norms[c] : 0)
+                                if l2 {
+                                    let a = max(own + xn, 0), b = max(other + xn, 0)
+                                    ob[start[c] + i] = a > 0 ? (b / a).squareRoot() : .infinity
+                                } else {
+                                    ob[start[c] + i] = other - own
+                                }
+                            }
+                        }
+                    } catch {
+                        lock.withLock { if failure == nil { failure = error } }
+                        return
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    /// The router with codes of the `parameters.coded` stored vectors of `index` nearest a
+    /// cluster boundary, calibrated with T = 1 until fitted.
     public static func encode(_ index: PackedIndex, parameters p: PQRouterParameters, progress: (Int) -> Void = { _ in }) throws -> PQRouter {
         let d = index.dim, k = index.clusterCount, m = p.m
-        let counts = index.entries.map(\.vectors)
-        let entries = counts.reduce(0, +)
-        // Selection sampling: `want` of the `entries` stored vectors, in storage order.
-        let want = min(p.trainingVectors, entries)
-        var rng = RandomGenerator(seed: p.seed)
+        let sizes = index.entries.map(\.vectors)
+        let entries = sizes.reduce(0, +)
+        // The coded vectors: the smallest boundary scores, ties to the earlier stored.
+        let scores = try boundaryScores(index, threads: p.threads)
         var chosen = [Bool](repeating: false, count: entries)
-        var left = want
-        for i in 0..<entries where left > 0 {
-            if rng.below(entries - i) < left { chosen[i] = true; left -= 1 }
+        let take = min(p.coded, entries)
+        if take == entries {
+            for i in 0..<entries { chosen[i] = true }
+        } else if take > 0 {
+            var order = Array(0..<entries)
+            order.sort { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+            for i in order.prefix(take) { chosen[i] = true }
+        }
+        var coded = [Int](repeating: 0, count: k)
+        var ordinal = 0
+        for c in 0..<k {
+            for _ in 0..<sizes[c] { if chosen[ordinal] { coded[c] += 1 }; ordinal += 1 }
+        }
+        // Selection sampling of the codebooks' training residuals among the coded vectors.
+        let want = min(p.trainingVectors, take)
+        var rng = RandomGenerator(seed: p.seed)
+        var sampled = [Bool](repeating: false, count: entries)
+        var left = want, seen = 0
+        for i in 0..<entries where chosen[i] && left > 0 {
+            if rng.below(take - seen) < left { sampled[i] = true; left -= 1 }
+            seen += 1
         }
         var sample = [Float](repeating: 0, count: want * d)
-        var filled = 0, ordinal = 0
+        var filled = 0
+        ordinal = 0
         let buffers = ClusterBuffers()
         for c in 0..<k {
             let n = try index.fetch(c, into: buffers)
             for i in 0..<n {
-                if chosen[ordinal] {
+                if sampled[ordinal] {
                     for u in 0..<d { sample[filled * d + u] = buffers.floats[i * d + u] - index.centroids[c * d + u] }
                     filled += 1
                 }
@@ -55,9 +140,9 @@ public enum PQRouterTrainer {
         }
         let pq = try sample.withUnsafeBufferPointer { try ProductQuantizer.train($0.baseAddress!, n: want, dim: d, m: m, seed: p.seed) }
         sample = []
-        var offsets = [0]
-        for c in counts { offsets.append(offsets.last! + c) }
-        var codes = [UInt8](repeating: 0, count: entries * m)
+        var offsets = [0], first = [0]
+        for c in 0..<k { offsets.append(offsets.last! + coded[c]); first.append(first.last! + sizes[c]) }
+        var codes = [UInt8](repeating: 0, count: take * m)
         let parts = max(1, p.threads)
         var failure: (any Error)?
         let lock = Lock()
@@ -71,9 +156,13 @@ public enum PQRouterTrainer {
                     do {
                         let n = try index.fetch(c, into: buffers)
                         if residual.count < n * d { residual = [Float](repeating: 0, count: n * d) }
+                        var kept = 0
                         residual.withUnsafeMutableBufferPointer { r in
-                            for i in 0..<n { for u in 0..<d { r[i * d + u] = buffers.floats[i * d + u] - index.centroids[c * d + u] } }
-                            pq.encode(r.baseAddress!, n: n, into: out + offsets[c] * m)
+                            for i in 0..<n where chosen[first[c] + i] {
+                                for u in 0..<d { r[kept * d + u] = buffers.floats[i * d + u] - index.centroids[c * d + u] }
+                                kept += 1
+                            }
+                            pq.encode(r.baseAddress!, n: kept, into: out + offsets[c] * m)
                         }
                     } catch {
                         lock.withLock { if failure == nil { failure = error } }
@@ -87,7 +176,7 @@ public enum PQRouterTrainer {
         if let failure { throw failure }
         return PQRouter(dim: d, metric: index.metric, fingerprint: index.fingerprint, quantizer: pq, lists: p.lists, candidates: p.candidates,
                         calibration: .temperature, temperature: 1, scorer: nil, membership: PQRouter.membership(of: index),
-                        codes: codes, counts: counts, centroids: index.centroids)
+                        codes: codes, coded: coded, sizes: sizes, centroids: index.centroids)
     }
 
     /// What the router's codes say about each training query: per scored cluster its features,

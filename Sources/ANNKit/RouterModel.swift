@@ -175,5 +175,6 @@ public struct RouterModel: ClusterRouter {
         let a = file.arrays(counts)
         guard a.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw file.bad("the model holds NaN or infinite weights") }
         mean = a[0]; scale = a[1]; w1 = a[2]; b1 = a[3]; w2 = a[4]; b2 = a[5]; w3 = a[6]; b3 = a[7]
+        try file.checkFootprint(footprint)
     }
 }

@@ -15,6 +15,11 @@ import Testing
         required + ["--router", "kernel", "--points", "1", "--point-lr", "0", "--candidates", "0"],
         required + ["--candidates", "16", "--init", "m0.annm", "--precision", "float32"],
         ["train.fvecs", "--output", "m", "--index", "i.anni", "--gt", "gt.ivecs"],
+        required + ["--memory", "8B/vector", "train.bvecs"],
+        required + ["--router", "pq", "--calibration", "temperature", "--memory", "12M", "--coded-share", "1"],
+        required + ["--calibration", "learned", "--epochs", "5", "--lr", "0.001"],
+        required + ["--router", "mlp", "--memory", "1G", "--hidden", "64"],
+        required + ["--router", "kernel", "--memory", "128B/vector", "--points", "8"],
     ])
     func accepts(_ arguments: [String]) {
         expectAccepted(TrainCommand.self, arguments)
@@ -45,6 +50,19 @@ import Testing
         (required + ["--seed", "x"], ["x", "--seed"]),
         (required + ["-q", "-v"], ["--quiet and --verbose"]),
         (required + ["--nprobe", "3"], ["--nprobe"]),
+        (required + ["--memory", "0"], ["0", "--memory"]),
+        (required + ["--memory", "lots"], ["lots", "--memory"]),
+        (required + ["--calibration", "sharp"], ["sharp", "--calibration"]),
+        // Options of one router kind are refused under another, not ignored.
+        (required + ["--router", "kernel", "--calibration", "learned"], ["--calibration and --coded-share are for --router pq"]),
+        (required + ["--router", "mlp", "--coded-share", "0.5"], ["--calibration and --coded-share are for --router pq"]),
+        (required + ["--coded-share", "0"], ["--coded-share must be in (0, 1]"]),
+        (required + ["--coded-share", "1.5"], ["--coded-share must be in (0, 1]"]),
+        (required + ["--hidden", "8"], ["--hidden is for --router mlp and residual"]),
+        (required + ["--router", "pq", "--points", "8"], ["--points and --candidates are for --router kernel"]),
+        (required + ["--router", "residual", "--candidates", "8"], ["--points and --candidates are for --router kernel"]),
+        (required + ["--router", "pq", "--init", "m0.annm"], ["--init is not taken by --router pq"]),
+        (required + ["--init", "m0.annm", "--calibration", "temperature"], ["--calibration is for a new --router pq"]),
     ])
     func rejects(_ arguments: [String], _ words: [String]) {
         expectRejected(TrainCommand.self, arguments, mentioning: words)
@@ -55,6 +73,7 @@ import Testing
         #expect(TrainCommand.configuration.commandName == "ann-train")
         #expect(TrainCommand.helpMessage().contains("--validation"))
         #expect(!TrainCommand.helpMessage().contains("--assignments"), "membership comes from the index: the refused option is not offered")
-        #expect(RouterKind.allCases.map(\.rawValue) == ["residual", "mlp", "kernel"])
+        #expect(RouterKind.allCases.map(\.rawValue) == ["pq", "residual", "mlp", "kernel"])
+        #expect(TrainCommand.helpMessage().contains("16B/vector"), "the default budget is shown")
     }
 }

@@ -242,4 +242,56 @@ import Testing
         try expectFailure(try s.run("ann-query", ["--index", p.index.index, "--threshold", "1e-4", "-o", s.output("r.annn"), p.index.queries]),
                           tool: "ann-query", status: 64, mentioning: ["--threshold needs --model"], scratch: s)
     }
+
+    /// The default router, the PQ router, sized by --memory: the footprint it records fits the
+    /// budget and is what -v reports; stricter thresholds fetch less; every cluster is exact;
+    /// the same seed gives the same bytes; a budget too small for any code is refused before
+    /// anything is written.
+    @Test func pqRouterUnderAMemoryBudget() throws {
+        let s = try Scratch()
+        let p = try Self.prepare(s)
+        let common = ["--epochs", "3", "--index", p.index.index, "--gt", p.trainTruth]
+        Self.expectTrained(try s.run("ann-train", common + ["-o", s.output("pq.annm"), p.train]))
+        let idx = try PackedIndex(path: p.index.index)
+        let file = try ModelFile(path: s.output("pq.annm"), for: idx)
+        let model = try #require(try file.router() as? PQRouter)
+        // 16 bytes per base vector of 10,000: 160,000 bytes, of which the codebooks take 131,072.
+        #expect(file.architecture == .pq && model.calibration == .learned && file.footprint <= 160_000)
+        #expect(model.quantizer.m >= 2 && file.footprint + 10_000 > 160_000, "the largest code that fits: \(model.quantizer.m)")
+        Self.expectTrained(try s.run("ann-train", common + ["-o", s.output("pq2.annm"), p.train]))
+        #expect(try readBytes(s.output("pq.annm")) == readBytes(s.output("pq2.annm")))
+
+        let truth = try NeighborList.load(try s.groundTruth(p.index.queries, k: 10))
+        func query(_ threshold: String, _ name: String) throws -> (at1: Double, vectors: Int, stderr: String) {
+            let r = try s.run("ann-query", ["-v", "--index", p.index.index, "--model", "out/pq.annm", "--threshold", threshold,
+                                            "--stats", s.output("\(name).tsv"), "-o", s.output("\(name).annn"), p.index.queries])
+            #expect(r.exited && r.status == 0, "\(r.stderr)")
+            return (recount(try NeighborList.load(s.output("\(name).annn")), truth).at1,
+                    try StatsFile(s.output("\(name).tsv")).column("vectors").reduce(0, +), r.stderr)
+        }
+        let strict = try query("1", "strict"), loose = try query("1e-6", "loose")
+        #expect(loose.vectors > strict.vectors && loose.at1 > strict.at1 && loose.at1 >= 0.95, "\(strict.at1) -> \(loose.at1)")
+        let mb = String(format: "%.2f", Double(file.footprint / 10_000) / 100)
+        #expect(strict.stderr.contains("ann-query: router memory: \(mb) MB, \(String(format: "%.2f", Double(file.footprint) / 10_000)) B per base vector"),
+                "\(strict.stderr)")
+        expectSuccess(try s.run("ann-query", ["--index", p.index.index, "--model", "out/pq.annm", "--nprobe", "16",
+                                              "-o", s.output("all.annn"), p.index.queries]))
+        #expect(try NeighborList.load(s.output("all.annn")).ids == truth.ids)
+
+        // The baseline calibration, sized the same way, and the sweep reporting the footprint.
+        Self.expectTrained(try s.run("ann-train", common + ["--calibration", "temperature", "--memory", "200K",
+                                                            "-o", s.output("t.annm"), p.train]))
+        let t = try #require(try ModelFile(path: s.output("t.annm"), for: idx).router() as? PQRouter)
+        #expect(t.calibration == .temperature && t.temperature > 0 && t.footprint <= 200 << 10 && t.quantizer.m > model.quantizer.m)
+        let sweep = try s.run("ann-eval", ["sweep", "--index", p.index.index, "--model", "out/t.annm", "--gt", s.path("gt.annn"),
+                                           "--threshold", "1e-3,1e-5", "-o", s.output("c.tsv"), p.index.queries])
+        let summary = String(decoding: sweep.stdout, as: UTF8.self)
+        #expect(sweep.status == 0 && summary.contains("router memory: ") && summary.contains("B per base vector"), "\(summary)")
+
+        for f in try s.outputs() { try FileManager.default.removeItem(atPath: s.output(f)) }
+        try expectFailure(try s.run("ann-train", common + ["--memory", "1B/vector", "-o", s.output("x.annm"), p.train]),
+                          tool: "ann-train", status: 64, mentioning: ["1 B per base vector", "too small for a PQ router"], scratch: s)
+        try expectFailure(try s.run("ann-train", common + ["--router", "mlp", "--hidden", "512", "-o", s.output("x.annm"), p.train]),
+                          tool: "ann-train", status: 64, mentioning: ["an MLP of width 512", "over the budget of 16 B per base vector"], scratch: s)
+    }
 }

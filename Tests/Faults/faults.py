@@ -533,6 +533,10 @@ class Fixtures:
                  ("kernel-f16", ["--router", "kernel", "--points", "8", "--epochs", "1"]),
                  ("kernel-f32", ["--router", "kernel", "--points", "8", "--epochs", "1",
                                  "--precision", "float32"])]
+        # The PQ router, where this ann-train has it: its model holds codes as bytes.
+        if re.search(r"^\s+--calibration\b", help_train, re.M):
+            kinds += [("pq-learned", ["--router", "pq", "--epochs", "2"]),
+                      ("pq-temperature", ["--router", "pq", "--calibration", "temperature"])]
         for name, opts in kinds:
             self.sh(*(train + opts + ["-o", name + ".annm", "train.bvecs"]))
             self.models[name] = read_file(P(name + ".annm"))
