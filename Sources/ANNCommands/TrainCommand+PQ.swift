@@ -13,7 +13,8 @@ extension TrainCommand {
         p.seed = seed
         p.threads = ProcessInfo.processInfo.activeProcessorCount
         let entries = idx.entries.reduce(0) { $0 + $1.vectors }
-        say.info("\(p.m)-byte codes (\(p.m) subspaces) of the \(p.coded) of \(entries) stored vectors nearest a cluster boundary; \(p.lists) clusters and \(p.candidates) candidates scored per query")
+        let which = p.coded == entries ? "all \(entries) stored vectors" : "the \(p.coded) of \(entries) stored vectors nearest a cluster boundary"
+        say.info("\(p.m)-byte codes (\(p.m) subspaces) of \(which); \(p.lists) clusters and \(p.candidates) candidates scored per query")
         let router = try PQRouterTrainer.train(idx, train: train, held: held, parameters: p) { event in
             switch event {
             case .encoded(let c, let k): say.progress("clusters encoded", done: c, total: k)

@@ -25,9 +25,8 @@ public enum PointPrecision: String, CaseIterable, Sendable {
 }
 
 /// The router trained: `pq` (product-quantised codes of the vectors nearest a cluster
-/// boundary), `residual` (an MLP
-/// added to centroid routing), `mlp` (the paper's plain network) or `kernel` (weighted points
-/// inside each cluster).
+/// boundary), `residual` (an MLP added to centroid routing), `mlp` (the paper's plain network)
+/// or `kernel` (weighted points inside each cluster).
 public enum RouterKind: String, CaseIterable, Sendable {
     case pq, residual, mlp, kernel
 }

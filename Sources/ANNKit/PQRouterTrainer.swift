@@ -38,6 +38,31 @@ public struct PQRouterParameters: Sendable {
 /// Builds a `PQRouter` for an index: codebooks learnt from a sample of the index's residuals,
 /// every stored vector encoded, then the calibration fitted on training queries.
 public enum PQRouterTrainer {
+    /// Runs `body(c, n, buffers)` for every cluster of `index`, fetched into the worker's own
+    /// buffers, on `threads` workers (clusters by stride); `progress` hears the clusters done
+    /// from the first worker. The first error, a fetch's or the body's, is thrown.
+    static func forEachCluster(_ index: PackedIndex, threads: Int, progress: (Int) -> Void = { _ in },
+                               _ body: (Int, Int, ClusterBuffers) throws -> Void) throws {
+        let parts = max(1, threads), k = index.clusterCount
+        var failure: (any Error)?
+        var done = 0
+        let lock = Lock()
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            let buffers = ClusterBuffers()
+            for c in stride(from: t, to: k, by: parts) {
+                do {
+                    try body(c, try index.fetch(c, into: buffers), buffers)
+                } catch {
+                    lock.withLock { if failure == nil { failure = error } }
+                    return
+                }
+                let now = lock.withLock { done += 1; return done }
+                if t == 0 { progress(now) }
+            }
+        }
+        if let failure { throw failure }
+    }
+
     /// How near each stored vector lies to a boundary of its cluster, in storage order (cluster
     /// by cluster): smaller is nearer. For l2 the ratio of its distances to the nearest other
     /// centroid and to its own; otherwise the margin between the two (as internal distances).
@@ -50,46 +75,36 @@ public enum PQRouterTrainer {
         var norms = [Float](repeating: 0, count: k)
         index.centroids.withUnsafeBufferPointer { cb in norms.withUnsafeMutableBufferPointer { Kernels.squaredNorms(cb.baseAddress!, n: k, d: d, into: $0.baseAddress!) } }
         let l2 = index.metric == .l2
-        let parts = max(1, threads)
-        var failure: (any Error)?
-        let lock = Lock()
         BLAS.setThreads(1)
-        out.withUnsafeMutableBufferPointer { ob in
-            DispatchQueue.concurrentPerform(iterations: parts) { t in
-                let buffers = ClusterBuffers()
-                var dist = [Float]()
-                for c in stride(from: t, to: k, by: parts) {
-                    do {
-                        let n = try index.fetch(c, into: buffers)
-                        if dist.count < n * k { dist = [Float](repeating: 0, count: n * k) }
-                        dist.withUnsafeMutableBufferPointer { db in
-                            index.centroids.withUnsafeBufferPointer { cb in
-                                BLAS.gemmABt(m: n, n: k, k: d, alpha: l2 ? -2 : -1, a: buffers.floats, lda: d, b: cb.baseAddress!, ldb: d,
-                                             beta: 0, c: db.baseAddress!, ldc: k)
-                            }
-                            for i in 0..<n {
-                                let row = db.baseAddress! + i * k
-                                let x = buffers.floats + i * d
-                                let xn = l2 ? Kernels.dot(x, x, d) : 0
-                                var other = Float.infinity
-                                for j in 0..<k where j != c { other = min(other, row[j] + (l2 ? norms[j] : 0)) }
-                                let own = row[c] + (l2 ? norms[c] : 0)
-                                if l2 {
-                                    let a = max(own + xn, 0), b = max(other + xn, 0)
-                                    ob[start[c] + i] = a > 0 ? (b / a).squareRoot() : .infinity
-                                } else {
-                                    ob[start[c] + i] = other - own
-                                }
-                            }
+        try out.withUnsafeMutableBufferPointer { ob in
+            let dists = Lock()
+            var spare = [[Float]]()
+            try forEachCluster(index, threads: threads) { c, n, buffers in
+                var dist = dists.withLock { spare.popLast() } ?? []
+                defer { dists.withLock { spare.append(dist) } }
+                if dist.count < n * k { dist = [Float](repeating: 0, count: n * k) }
+                dist.withUnsafeMutableBufferPointer { db in
+                    index.centroids.withUnsafeBufferPointer { cb in
+                        BLAS.gemmABt(m: n, n: k, k: d, alpha: l2 ? -2 : -1, a: buffers.floats, lda: d, b: cb.baseAddress!, ldb: d,
+                                     beta: 0, c: db.baseAddress!, ldc: k)
+                    }
+                    for i in 0..<n {
+                        let row = db.baseAddress! + i * k
+                        let x = buffers.floats + i * d
+                        let xn = l2 ? Kernels.dot(x, x, d) : 0
+                        var other = Float.infinity
+                        for j in 0..<k where j != c { other = min(other, row[j] + (l2 ? norms[j] : 0)) }
+                        let own = row[c] + (l2 ? norms[c] : 0)
+                        if l2 {
+                            let a = max(own + xn, 0), b = max(other + xn, 0)
+                            ob[start[c] + i] = a > 0 ? (b / a).squareRoot() : .infinity
+                        } else {
+                            ob[start[c] + i] = other - own
                         }
-                    } catch {
-                        lock.withLock { if failure == nil { failure = error } }
-                        return
                     }
                 }
             }
         }
-        if let failure { throw failure }
         return out
     }
 
@@ -143,37 +158,24 @@ public enum PQRouterTrainer {
         var offsets = [0], first = [0]
         for c in 0..<k { offsets.append(offsets.last! + coded[c]); first.append(first.last! + sizes[c]) }
         var codes = [UInt8](repeating: 0, count: take * m)
-        let parts = max(1, p.threads)
-        var failure: (any Error)?
-        let lock = Lock()
-        var done = 0
-        codes.withUnsafeMutableBufferPointer { cb in
+        try codes.withUnsafeMutableBufferPointer { cb in
             let out = cb.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: parts) { t in
-                let buffers = ClusterBuffers()
-                var residual = [Float]()
-                for c in stride(from: t, to: k, by: parts) {
-                    do {
-                        let n = try index.fetch(c, into: buffers)
-                        if residual.count < n * d { residual = [Float](repeating: 0, count: n * d) }
-                        var kept = 0
-                        residual.withUnsafeMutableBufferPointer { r in
-                            for i in 0..<n where chosen[first[c] + i] {
-                                for u in 0..<d { r[kept * d + u] = buffers.floats[i * d + u] - index.centroids[c * d + u] }
-                                kept += 1
-                            }
-                            pq.encode(r.baseAddress!, n: kept, into: out + offsets[c] * m)
-                        }
-                    } catch {
-                        lock.withLock { if failure == nil { failure = error } }
-                        return
+            let lock = Lock()
+            var spare = [[Float]]()
+            try forEachCluster(index, threads: p.threads, progress: progress) { c, n, buffers in
+                var residual = lock.withLock { spare.popLast() } ?? []
+                defer { lock.withLock { spare.append(residual) } }
+                if residual.count < n * d { residual = [Float](repeating: 0, count: n * d) }
+                var kept = 0
+                residual.withUnsafeMutableBufferPointer { r in
+                    for i in 0..<n where chosen[first[c] + i] {
+                        for u in 0..<d { r[kept * d + u] = buffers.floats[i * d + u] - index.centroids[c * d + u] }
+                        kept += 1
                     }
-                    let now = lock.withLock { done += 1; return done }
-                    if t == 0 { progress(now) }
+                    pq.encode(r.baseAddress!, n: kept, into: out + offsets[c] * m)
                 }
             }
         }
-        if let failure { throw failure }
         return PQRouter(dim: d, metric: index.metric, fingerprint: index.fingerprint, quantizer: pq, lists: p.lists, candidates: p.candidates,
                         calibration: .temperature, temperature: 1, scorer: nil, membership: PQRouter.membership(of: index),
                         codes: codes, coded: coded, sizes: sizes, centroids: index.centroids)

@@ -53,7 +53,7 @@ public struct ProductQuantizer: Sendable {
             for i in 0..<n {
                 let x = data + i * dim
                 for s in 0..<m {
-                    distances(x + bounds[s], subspace: s, into: best.baseAddress!)
+                    terms(x + bounds[s], subspace: s, l2: true, into: best.baseAddress!)
                     var arg = 0
                     for j in 1..<Self.words where best[j] < best[arg] { arg = j }
                     codes[i * m + s] = UInt8(arg)
@@ -62,33 +62,23 @@ public struct ProductQuantizer: Sendable {
         }
     }
 
-    /// The squared distance from `x` (subspace s's slice) to each of its 256 words.
+    /// The squared distance from `x` (subspace s's slice) to each of its 256 words (`l2`), or
+    /// minus the inner product with each.
     @inline(__always)
-    public func distances(_ x: UnsafePointer<Float>, subspace s: Int, into out: UnsafeMutablePointer<Float>) {
+    public func terms(_ x: UnsafePointer<Float>, subspace s: Int, l2: Bool, into out: UnsafeMutablePointer<Float>) {
         let lo = bounds[s], w = width(s)
         codebooks.withUnsafeBufferPointer { cb in
             let c = cb.baseAddress! + lo * Self.words
             for j in stride(from: 0, to: Self.words, by: 16) {
                 var acc = SIMD16<Float>(repeating: 0)
                 for u in 0..<w {
-                    let t = SIMD16<Float>(repeating: x[u]) - UnsafeRawPointer(c + u * Self.words + j).loadUnaligned(as: SIMD16<Float>.self)
-                    acc += t * t
-                }
-                UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-        }
-    }
-
-    /// Minus the inner product of `x` (subspace s's slice) with each of its 256 words.
-    @inline(__always)
-    public func negatedDots(_ x: UnsafePointer<Float>, subspace s: Int, into out: UnsafeMutablePointer<Float>) {
-        let lo = bounds[s], w = width(s)
-        codebooks.withUnsafeBufferPointer { cb in
-            let c = cb.baseAddress! + lo * Self.words
-            for j in stride(from: 0, to: Self.words, by: 16) {
-                var acc = SIMD16<Float>(repeating: 0)
-                for u in 0..<w {
-                    acc -= SIMD16<Float>(repeating: x[u]) * UnsafeRawPointer(c + u * Self.words + j).loadUnaligned(as: SIMD16<Float>.self)
+                    let word = UnsafeRawPointer(c + u * Self.words + j).loadUnaligned(as: SIMD16<Float>.self)
+                    if l2 {
+                        let t = SIMD16<Float>(repeating: x[u]) - word
+                        acc += t * t
+                    } else {
+                        acc -= SIMD16<Float>(repeating: x[u]) * word
+                    }
                 }
                 UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD16<Float>.self)
             }
@@ -98,13 +88,7 @@ public struct ProductQuantizer: Sendable {
     /// The lookup table of `x` (a full `dim`-vector): `m × 256` terms whose sum over a code's
     /// words is its squared distance to `x` (l2) or minus its inner product (ip, cos).
     public func table(_ x: UnsafePointer<Float>, metric: Metric, into out: UnsafeMutablePointer<Float>) {
-        for s in 0..<m {
-            if metric == .l2 {
-                distances(x + bounds[s], subspace: s, into: out + s * Self.words)
-            } else {
-                negatedDots(x + bounds[s], subspace: s, into: out + s * Self.words)
-            }
-        }
+        for s in 0..<m { terms(x + bounds[s], subspace: s, l2: metric == .l2, into: out + s * Self.words) }
     }
 
     /// The sum of `table`'s terms for one code.
