@@ -6,10 +6,6 @@ import Glibc
 /// Runs one tool the way every ann-tools filter behaves: a broken pipe is a normal end, a
 /// signal or a crash removes partial outputs, and every error is one line
 /// `ann-xxx: error: ...` with a sysexits status.
-/// glibc's mallopt(3), which the Glibc module does not import (malloc.h).
-@_silgen_name("mallopt")
-func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-
 public enum ToolRunner {
     /// The signals whose default action ends the process: on each, the registered temporary
     /// files are unlinked and the signal raised again with its default action, so that the
@@ -21,11 +17,6 @@ public enum ToolRunner {
     public static func main<C: ParsableCommand>(_ type: C.Type, arguments: [String]? = nil) -> Never {
         let name = C.configuration.commandName ?? "ann-tools"
         signal(SIGPIPE, SIG_IGN)
-        // A fixed threshold keeps every large buffer mapped on its own and returned when freed:
-        // glibc would otherwise raise it after the first large free and keep later buffers in
-        // the heap, so peak memory would depend on the order of allocations, not on what the
-        // tool holds.
-        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 128 << 10)
         installSignalHandlers()
         var command: any ParsableCommand
         do {

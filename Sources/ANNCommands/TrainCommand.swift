@@ -153,6 +153,12 @@ public struct TrainCommand: ParsableCommand {
         let say = Reporter(tool: "ann-train", verbosity: verbosity)
         let clock = Stopwatch()
         let idx = try PackedIndex(path: index)
+        let budget = memory.bytes(baseCount: idx.baseCount)
+        if router == .pq || (router == nil && initModel == nil) {
+            // Refuse a budget no PQ router fits before the training queries are read.
+            _ = try MemoryFit.pqCode(index: idx, share: codedShare ?? PQRouterParameters.codedShare,
+                                     hidden: calibration == .temperature ? 0 : PQRouterParameters(m: 1, coded: 1).hidden, budget: budget, memory: memory)
+        }
         let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from, gt: gt)
         let truth = inputs.truth, assignment = inputs.assignment
         let out = try OutputFile(path: output)
@@ -167,7 +173,6 @@ public struct TrainCommand: ParsableCommand {
             if let router, router != fileKind { throw ANNError.usage("--router \(router.rawValue) but --init \(initModel!) holds a \(fileKind.rawValue) router") }
             kind = fileKind
         }
-        let budget = memory.bytes(baseCount: idx.baseCount)
         if kind == .pq {
             try trainPQ(index: idx, train: train, held: held, budget: budget, out: out, say: say)
             say.info("done in \(seconds(clock.seconds))")

@@ -237,15 +237,19 @@ public enum PQRouterTrainer {
                 }
             }
         }
-        let rows = keep.indices.filter { keep[$0] }
-        var e = Evidence(lists: p, count: rows.count, features: [], best: [], positive: [])
-        e.features.reserveCapacity(rows.count * p * f)
-        for j in rows {
-            e.features += feats[(j * p * f)..<((j + 1) * p * f)]
-            e.best += best[(j * p)..<((j + 1) * p)]
-            e.positive += pos[(j * p)..<((j + 1) * p)]
+        // Compact the kept queries' rows in place.
+        var w = 0
+        for j in 0..<take where keep[j] {
+            if w != j {
+                for i in 0..<(p * f) { feats[w * p * f + i] = feats[j * p * f + i] }
+                for i in 0..<p { best[w * p + i] = best[j * p + i]; pos[w * p + i] = pos[j * p + i] }
+            }
+            w += 1
         }
-        return e
+        feats.removeLast((take - w) * p * f)
+        best.removeLast((take - w) * p)
+        pos.removeLast((take - w) * p)
+        return Evidence(lists: p, count: w, features: feats, best: best, positive: pos)
     }
 
     /// Mean negative log-likelihood of the keys' clusters under softmax(−(b − b₀)/T) of the
