@@ -18,6 +18,7 @@ Standard library only. Usage: faults.py --bin DIR --data DIR [--quick] [--seed N
 
 import argparse
 import concurrent.futures
+import json
 import os
 import queue
 import random
@@ -25,6 +26,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -234,15 +236,85 @@ def normalise(name, data):
     return "\n".join(out).encode()
 
 
+# A child's ru_maxrss starts from its parent's resident size at fork (Linux keeps the larger of
+# the two across exec), so tools started from this script, which holds fixtures and results,
+# would report this script's size as theirs. A small process started before any of that forks
+# them instead, and reports each one's own peak.
+ZYGOTE = r"""
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, fileno=int(sys.argv[1]))
+while True:
+    msg, fds, _, _ = socket.recv_fds(s, 1 << 20, 3)
+    if not msg:
+        break
+    req = json.loads(msg)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for i, fd in enumerate(fds):
+                os.dup2(fd, i)
+            os.closerange(3, 1 << 16)
+            os.chdir(req["cwd"])
+            os.execve(req["argv"][0], req["argv"], req["env"])
+        except OSError as e:
+            os.write(2, ("faults: cannot run %s: %s\n" % (req["argv"][0], e)).encode())
+        os._exit(127)
+    for fd in fds:
+        os.close(fd)
+    s.send(json.dumps({"pid": pid}).encode())
+    _, status, usage = os.wait4(pid, 0)
+    s.send(json.dumps({"status": status, "rss": usage.ru_maxrss * 1024}).encode())
+"""
+
+
+class Spawner:
+    """Starts one tool at a time from a small process of its own; see ZYGOTE."""
+
+    def __init__(self):
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen([sys.executable, "-S", "-c", ZYGOTE, str(theirs.fileno())],
+                                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.sock = mine
+
+    def _reply(self):
+        msg = self.sock.recv(1 << 16)
+        if not msg:
+            sys.exit("faults: error: the process that starts the tools exited (status %s)"
+                     % self.proc.poll())
+        return json.loads(msg)
+
+    def start(self, argv, cwd, env, stdin, stdout, stderr):
+        """Returns the started tool's pid; the three descriptors become its 0, 1 and 2."""
+        req = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode()
+        socket.send_fds(self.sock, [req], [stdin, stdout, stderr])
+        return self._reply()["pid"]
+
+    def wait(self):
+        """Waits for the tool started last: (wait status, peak resident bytes)."""
+        r = self._reply()
+        return r["status"], r["rss"]
+
+    def close(self):
+        self.sock.close()
+        self.proc.wait()
+
+
 class Runner:
     def __init__(self, work, jobs, keep):
         self.work, self.jobs, self.keep = work, jobs, keep
         self.slots = queue.Queue()
+        self.spawners = {}
         for i in range(jobs):
             d = os.path.join(work, "slot%d" % i)
             os.makedirs(d)
             self.slots.put(d)
+            self.spawners[d] = Spawner()
         self.env = dict(os.environ, LC_ALL="C")
+
+    def close(self):
+        for sp in self.spawners.values():
+            sp.close()
 
     def _prepare(self, slot, case):
         run = os.path.join(slot, "run")
@@ -273,52 +345,53 @@ class Runner:
                 for a in case.argv]
         env = dict(self.env, TMPDIR=os.path.join(run, "tmp"))
         ferr = open(os.path.join(run, "stderr"), "wb")
+        reader = feeder = None
         if case.expect == "pipe":
-            fout = subprocess.PIPE
+            reader, fout = os.pipe()
         elif case.stdout_to:
-            fout = open(case.stdout_to, "wb")
+            fout = os.open(case.stdout_to, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         else:
-            fout = open(os.path.join(run, "stdout"), "wb")
-        start = time.monotonic()
-        p = subprocess.Popen(argv, stdin=subprocess.PIPE if case.stdin_pipe else subprocess.DEVNULL,
-                             stdout=fout, stderr=ferr, cwd=out, env=env)
-        feeder = None
+            fout = os.open(os.path.join(run, "stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         if case.stdin_pipe:
-            feeder = threading.Thread(target=_feed, args=(p.stdin, read_file(paths[case.stdin_pipe])))
+            fin, writer = os.pipe()
+        else:
+            fin = os.open(os.devnull, os.O_RDONLY)
+        start = time.monotonic()
+        spawner = self.spawners[slot]
+        pid = spawner.start(argv, out, env, fin, fout, ferr.fileno())
+        os.close(fin)
+        os.close(fout)
+        ferr.close()
+        if case.stdin_pipe:
+            feeder = threading.Thread(target=_feed, args=(os.fdopen(writer, "wb"),
+                                                          read_file(paths[case.stdin_pipe])))
             feeder.start()
         timed_out = []
 
         def kill():
             timed_out.append(True)
-            try:
-                os.kill(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _signal(pid, signal.SIGKILL)
         timer = threading.Timer(TIMEOUT, kill)
         timer.start()
         term = None
         if case.sigterm_after is not None:
-            term = threading.Timer(case.sigterm_after, lambda: _signal(p.pid, signal.SIGTERM))
+            term = threading.Timer(case.sigterm_after, lambda: _signal(pid, signal.SIGTERM))
             term.start()
-        if case.expect == "pipe":
-            p.stdout.read(4096)
-            p.stdout.close()
-        _, status, usage = os.wait4(p.pid, 0)
-        p.returncode = 0   # reaped here: keeps Popen from waiting again
+        if reader is not None:
+            with os.fdopen(reader, "rb") as f:
+                f.read(4096)
+        status, peak = spawner.wait()
         timer.cancel()
         if term:
             term.cancel()
         if feeder:
             feeder.join()
         elapsed = time.monotonic() - start
-        ferr.close()
-        if fout not in (subprocess.PIPE,):
-            fout.close()
         stderr = open(os.path.join(run, "stderr"), "rb").read()
         stdout = b""
         if case.expect != "pipe" and not case.stdout_to:
             stdout = open(os.path.join(run, "stdout"), "rb").read()
-        result = {"status": status, "rss": usage.ru_maxrss * 1024, "stderr": stderr,
+        result = {"status": status, "rss": peak, "stderr": stderr,
                   "stdout": stdout, "elapsed": elapsed, "timed_out": bool(timed_out),
                   "argv": argv, "run": run}
         result["outputs"] = {}
@@ -1255,6 +1328,13 @@ def model_probe_applies(model_name, probe_name):
 
 def run_all(args, work, rng):
     runner = Runner(work, args.jobs, args.keep)
+    try:
+        return run_cases(args, work, rng, runner)
+    finally:
+        runner.close()
+
+
+def run_cases(args, work, rng, runner):
     fx = Fixtures(args.bin, args.data, work, runner)
     fx.build(args.k)
     print("faults: format version %d; index %d bytes (K %d, directory %d bytes); models %s"
