@@ -18,7 +18,7 @@ import Testing
         let s = try Scratch()
         let f = try s.siftIndex()
         let gt = try s.groundTruth(f.queries, k: 100)
-        try s.setup("ann-query", ["--index", f.index, "--nprobe", "1", "--stats", s.path("s.tsv"), "-o", s.path("r.annn"), f.queries])
+        try s.queryWithStats(f, nprobe: 1)
         let r = try s.run("ann-eval", ["score", "--gt", gt, "--stats", "s.tsv", "r.annn"])
         expectSuccess(r)
         let report = Self.report(r)

@@ -11,7 +11,7 @@ import Testing
         let s = try Scratch()
         let f = try s.siftIndex()
         let gt = try s.groundTruth(f.queries, k: 10)
-        try s.setup("ann-query", ["--index", f.index, "--nprobe", "2", "--stats", s.path("s.tsv"), "-o", s.path("r.annn"), f.queries])
+        try s.queryWithStats(f, nprobe: 2)
         let named = try s.run("ann-eval", ["score", "--gt", gt, "--stats", "s.tsv", "r.annn"])
         expectSuccess(named)
         let piped = try s.run("ann-eval", ["score", "--gt", gt, "--stats", "-", "r.annn"], stdin: s.path("s.tsv"))

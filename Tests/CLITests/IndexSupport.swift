@@ -43,6 +43,12 @@ extension Scratch {
         return SiftIndex(base: base, queries: queries, centroids: c, assignments: a, index: i, metric: metric)
     }
 
+    /// ann-query over `f`'s index at `nprobe`: results r.annn and per-query stats s.tsv next to
+    /// the inputs, for the tests of ann-eval score.
+    func queryWithStats(_ f: SiftIndex, nprobe: Int) throws {
+        try setup("ann-query", ["--index", f.index, "--nprobe", "\(nprobe)", "--stats", path("s.tsv"), "-o", path("r.annn"), f.queries])
+    }
+
     /// ann-groundtruth of `queries` over the siftsmall base, into the top of the scratch directory.
     func groundTruth(_ queries: String, k: Int, metric: Metric = .l2, name: String = "gt.annn",
                      sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
