@@ -15,12 +15,13 @@ IFS=$'\t' read -r _ centroid _ <<< "$(at "$out/paper.centroid.tsv" "$target")"
 printf 'router\ttrain\tbudget_bytes_per_vector\tbytes_per_vector\tvectors\tvs_centroid\ttrain_seconds\tqps\n' > "$out/memory.tsv.tmp"
 header="| router | queries | $(for m in $memories; do printf '%s B | ' "$m"; done)"
 rule="|---|---|$(for _ in $memories; do printf -- '---:|'; done)"
-rows=""
+rows="" missing=0
 for r in $routers; do
   for t in $trains; do
     row="| $(name "$r") | $(trainset "$t") |"
     for m in $memories; do
       f="$out/mem.$r.$t.$m"
+      if [ ! -f "$f.tsv" ]; then row="$row – |"; missing=1; continue; fi
       IFS=$'\t' read -r mark v _ <<< "$(at "$f.tsv" "$target")"
       bpv=$(sed -n 's/^router memory: .*, \([0-9.]*\) B per base vector$/\1/p' "$f.txt")
       secs=$(awk -F'\t' -v n="mem.$r.$t.$m.annm" '$1 == n { s = $2 } END { print s + 0 }' "$out/times.tsv")
@@ -43,6 +44,7 @@ in brackets, against centroid routing by budget ($(fmtv = "$centroid") vectors).
 $header
 $rule
 $rows
+$([ "$missing" = 1 ] && echo "A dash marks a router not trained at that budget.")
 The memory each router really holds, its training time (seconds) and the queries per second of
 its sweep's last setting are in \`memory.tsv\`.
 MD

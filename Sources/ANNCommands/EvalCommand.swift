@@ -178,6 +178,7 @@ struct EvalSweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        AllocatorPolicy.returnLargeBlocks()
         let say = Reporter(tool: "ann-eval", verbosity: verbosity)
         let idx = try PackedIndex(path: index)
         let t = try truth.load(metric: idx.metric, of: "the index \(index)")

@@ -87,6 +87,7 @@ public struct QueryCommand: ParsableCommand {
     }
 
     public func run() throws {
+        AllocatorPolicy.returnLargeBlocks()
         let say = Reporter(tool: "ann-query", verbosity: verbosity)
         let clock = Stopwatch()
         let idx = try PackedIndex(path: index)
