@@ -2,11 +2,16 @@ import ANNKit
 import Foundation
 
 extension TrainCommand {
+    /// --coded-share, or the default for the budget per base vector.
+    func pqCodedShare(_ idx: PackedIndex, budget: Int) -> Double {
+        codedShare ?? PQRouterParameters.codedShare(bytesPerVector: Double(budget) / Double(max(1, idx.baseCount)))
+    }
+
     /// The PQ router: codes as large as the budget allows, then the calibration.
     func trainPQ(index idx: PackedIndex, train: RouterExamples, held: RouterExamples, budget: Int, out: OutputFile, say: Reporter) throws {
         var p = PQRouterParameters(m: 1, coded: 1)
         p.calibration = calibration ?? .learned
-        (p.m, p.coded) = try MemoryFit.pqCode(index: idx, share: codedShare ?? PQRouterParameters.codedShare,
+        (p.m, p.coded) = try MemoryFit.pqCode(index: idx, share: pqCodedShare(idx, budget: budget),
                                               hidden: p.calibration == .learned ? p.hidden : 0, budget: budget, memory: memory)
         if let e = epochs { p.epochs = e }
         if let r = learningRate { p.learningRate = r }

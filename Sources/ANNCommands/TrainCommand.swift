@@ -74,7 +74,7 @@ public struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("PQ: how candidate distances become probabilities: learned (a small network over each cluster's candidates) or temperature (softmax of the best candidate's distance, T fitted).", valueName: "kind"))
     var calibration: PQRouter.Calibration?
 
-    @Option(help: ArgumentHelp("PQ: the share of the index's vectors that get a code, those nearest a cluster boundary (default 0.67; 1 codes all).", valueName: "fraction"))
+    @Option(help: ArgumentHelp("PQ: the share of the index's vectors that get a code, those nearest a cluster boundary (default by budget: \(PQRouterParameters.codedShare(bytesPerVector: 16)) at 16B/vector and more, \(PQRouterParameters.codedShare(bytesPerVector: 4)) at 4B/vector, down to \(PQRouterParameters.codedShareRange.0); 1 codes all).", valueName: "fraction"))
     var codedShare: Double?
 
     @Option(help: "Passes over the training queries (default: pq 30, kernel 3, MLP 10).")
@@ -156,7 +156,7 @@ public struct TrainCommand: ParsableCommand {
         let budget = memory.bytes(baseCount: idx.baseCount)
         if router == .pq || (router == nil && initModel == nil) {
             // Refuse a budget no PQ router fits before the training queries are read.
-            _ = try MemoryFit.pqCode(index: idx, share: codedShare ?? PQRouterParameters.codedShare,
+            _ = try MemoryFit.pqCode(index: idx, share: pqCodedShare(idx, budget: budget),
                                      hidden: calibration == .temperature ? 0 : PQRouterParameters(m: 1, coded: 1).hidden, budget: budget, memory: memory)
         }
         let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from, gt: gt)

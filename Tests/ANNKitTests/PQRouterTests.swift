@@ -66,6 +66,20 @@ import Testing
         #expect(PQRouter.largestCode(fitting: 11_362_896, dim: 128, clusterCount: 1024, coded: 355_091, hidden: 16) == 31)
     }
 
+    /// Tighter budgets code fewer vectors, never fewer than the floor nor more than two thirds.
+    @Test func theDefaultCodedShareFollowsTheBudget() {
+        let (lo, hi) = PQRouterParameters.codedShareRange
+        let budgets: [Double] = [0.01, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64, 1e6, 0, .infinity, .nan]
+        let shares = budgets.map { PQRouterParameters.codedShare(bytesPerVector: $0) }
+        #expect(shares.allSatisfy { $0 >= lo && $0 <= hi })
+        let finite = shares[0..<12]
+        #expect(zip(finite, finite.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(abs(PQRouterParameters.codedShare(bytesPerVector: 4) - 0.4) < 1e-9)
+        #expect(PQRouterParameters.codedShare(bytesPerVector: 16) == hi)
+        #expect(PQRouterParameters.codedShare(bytesPerVector: 8) > 0.4 && PQRouterParameters.codedShare(bytesPerVector: 8) < hi)
+        #expect(PQRouterParameters.codedShare(bytesPerVector: 0.01) == lo)
+    }
+
     static func trained(_ index: PackedIndex, _ problem: RouterProblem, calibration: PQRouter.Calibration) throws -> PQRouter {
         var p = PQRouterParameters(m: 8, coded: problem.index.count / 2)
         p.calibration = calibration
