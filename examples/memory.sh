@@ -33,6 +33,13 @@ for r in $routers; do
     rows="$rows$row"$'\n'
   done
 done
+# Centroid routing needs no router: the same fetch at every budget, by vector budget.
+row="| centroid routing, by budget (the baseline of the ratios) | none |"
+for m in $memories; do
+  printf 'centroid\t-\t%s\t0\t%s\t1.00\t0\t0\n' "$m" "$centroid" >> "$out/memory.tsv.tmp"
+  row="$row $(fmtv = "$centroid") |"
+done
+rows="$rows$row"$'\n'
 mv "$out/memory.tsv.tmp" "$out/memory.tsv"
 
 cat <<MD

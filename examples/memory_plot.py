@@ -15,7 +15,7 @@ x0, x1 = math.log2(min(xs)), math.log2(max(xs))
 y0, y1 = math.log10(min(ys)) - 0.05, math.log10(max(ys)) + 0.05
 def px(x): return L + (math.log2(x) - x0) / max(x1 - x0, 1e-9) * (W - L - R)
 def py(y): return H - B - (math.log10(y) - y0) / max(y1 - y0, 1e-9) * (H - T - B)
-colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"]
+colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#17becf", "#bcbd22"]
 out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
        f'<rect width="{W}" height="{H}" fill="white"/>',
        f'<text x="{L}" y="18">vectors fetched per query at the target recall@1 against router memory</text>']
@@ -39,7 +39,8 @@ for i, ((router, train), pts) in enumerate(sorted(series.items())):
         out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{c}"/>')
     ly = T + 16 * i + 10
     out.append(f'<line x1="{W - R + 12}" y1="{ly}" x2="{W - R + 36}" y2="{ly}" stroke="{c}" stroke-width="2"{dash}/>')
-    names = {"pq": "PQ, learned", "pqt": "PQ, temperature", "mlp": "MLP", "kernel": "kernel"}
-    out.append(f'<text x="{W - R + 42}" y="{ly + 4}">{names.get(router, router)}, {"learn alone" if train == "learn" else "learn + log"}</text>')
+    names = {"pq": "PQ, learned", "pqt": "PQ, temperature", "mlp": "MLP", "kernel": "kernel", "centroid": "centroid routing"}
+    trained = {"learn": ", learn alone", "train": ", learn + log"}.get(train, "")
+    out.append(f'<text x="{W - R + 42}" y="{ly + 4}">{names.get(router, router)}{trained}</text>')
 out.append("</svg>")
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
