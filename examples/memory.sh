@@ -9,7 +9,8 @@ source "$(dirname "$0")/curves.sh"
 
 name() { case $1 in pq) echo "PQ router, learned calibration (default)" ;; pqt) echo "PQ in memory, temperature (baseline)" ;;
   mlp) echo "MLP router (residual)" ;; kernel) echo "kernel router" ;; *) echo "$1" ;; esac; }
-trainset() { case $1 in learn) echo "learn alone" ;; train) echo "learn + log" ;; *) echo "$1" ;; esac; }
+# How the table names the training sets (MEMORY_LEARN_NAME, MEMORY_TRAIN_NAME; SIFT-DEB's by default).
+trainset() { case $1 in learn) echo "${MEMORY_LEARN_NAME:-learn alone}" ;; train) echo "${MEMORY_TRAIN_NAME:-learn + log}" ;; *) echo "$1" ;; esac; }
 
 IFS=$'\t' read -r _ centroid _ <<< "$(at "$out/paper.centroid.tsv" "$target")"
 printf 'router\ttrain\tbudget_bytes_per_vector\tbytes_per_vector\tvectors\tvs_centroid\ttrain_seconds\tqps\n' > "$out/memory.tsv.tmp"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """memory_plot.py MEMORY.TSV OUT.SVG: vectors fetched at the target recall against bytes of
 router memory per base vector (log-log), one line per router and training set, from the
-table memory.sh writes."""
-import csv, math, sys
+table memory.sh writes; MEMORY_LEARN_NAME and MEMORY_TRAIN_NAME name the training sets."""
+import csv, math, os, sys
 
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 series = {}
@@ -40,7 +40,8 @@ for i, ((router, train), pts) in enumerate(sorted(series.items())):
     ly = T + 16 * i + 10
     out.append(f'<line x1="{W - R + 12}" y1="{ly}" x2="{W - R + 36}" y2="{ly}" stroke="{c}" stroke-width="2"{dash}/>')
     names = {"pq": "PQ, learned", "pqt": "PQ, temperature", "mlp": "MLP", "kernel": "kernel", "centroid": "centroid routing"}
-    trained = {"learn": ", learn alone", "train": ", learn + log"}.get(train, "")
+    trained = {"learn": ", " + os.environ.get("MEMORY_LEARN_NAME", "learn alone"),
+               "train": ", " + os.environ.get("MEMORY_TRAIN_NAME", "learn + log")}.get(train, "")
     out.append(f'<text x="{W - R + 42}" y="{ly + 4}">{names.get(router, router)}{trained}</text>')
 out.append("</svg>")
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
