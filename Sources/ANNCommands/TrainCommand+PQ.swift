@@ -2,21 +2,24 @@ import ANNKit
 import Foundation
 
 extension TrainCommand {
-    /// --coded-share, or the default for the budget per base vector.
-    func pqCodedShare(_ idx: PackedIndex, budget: Int) -> Double {
-        codedShare ?? PQRouterParameters.codedShare(bytesPerVector: Double(budget) / Double(max(1, idx.baseCount)))
-    }
-
-    /// The PQ router: codes as large as the budget allows, then the calibration.
-    func trainPQ(index idx: PackedIndex, train: RouterExamples, held: RouterExamples, budget: Int, out: OutputFile, say: Reporter) throws {
+    /// The PQ router's parameters: the options given, the code sized to the budget with
+    /// --coded-share or the default share for the budget per base vector.
+    func pqParameters(index idx: PackedIndex, budget: Int) throws -> PQRouterParameters {
         var p = PQRouterParameters(m: 1, coded: 1)
         p.calibration = calibration ?? .learned
-        (p.m, p.coded) = try MemoryFit.pqCode(index: idx, share: pqCodedShare(idx, budget: budget),
-                                              hidden: p.calibration == .learned ? p.hidden : 0, budget: budget, memory: memory)
+        let share = codedShare ?? PQRouterParameters.codedShare(bytesPerVector: Double(budget) / Double(max(1, idx.baseCount)))
+        (p.m, p.coded) = try MemoryFit.pqCode(index: idx, share: share, hidden: p.calibration == .learned ? p.hidden : 0,
+                                              budget: budget, memory: memory)
         if let e = epochs { p.epochs = e }
         if let r = learningRate { p.learningRate = r }
         p.seed = seed
         p.threads = ProcessInfo.processInfo.activeProcessorCount
+        return p
+    }
+
+    /// Trains the PQ router of `p` (codes, then the calibration) and writes it.
+    func trainPQ(index idx: PackedIndex, parameters p: PQRouterParameters, train: RouterExamples, held: RouterExamples, budget: Int,
+                 out: OutputFile, say: Reporter) throws {
         let entries = idx.entries.reduce(0) { $0 + $1.vectors }
         let which = p.coded == entries ? "all \(entries) stored vectors" : "the \(p.coded) of \(entries) stored vectors nearest a cluster boundary"
         say.info("\(p.m)-byte codes (\(p.m) subspaces) of \(which); \(p.lists) clusters and \(p.candidates) candidates scored per query")

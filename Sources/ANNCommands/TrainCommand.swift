@@ -142,23 +142,23 @@ public struct TrainCommand: ParsableCommand {
         try checkForm(of: output, allowed: [.native], what: "a router model", flag: "-o")
         if calibration != nil && initModel != nil { throw ValidationError("--calibration is for a new --router pq, which --init cannot continue") }
         if router == .pq && initModel != nil { throw ValidationError("--init is not taken by --router pq: train it again for the index (it takes a minute)") }
-        // With --init and no --router the kind is the model's, known once it is read.
-        guard let kind = router ?? (initModel == nil ? .pq : nil) else { return }
+        guard let kind = namedKind else { return }
         if (calibration != nil || codedShare != nil) && kind != .pq { throw ValidationError("--calibration and --coded-share are for --router pq") }
         if hidden != nil && kind != .mlp && kind != .residual { throw ValidationError("--hidden is for --router mlp and residual") }
         if (points != nil || candidates != nil) && kind != .kernel { throw ValidationError("--points and --candidates are for --router kernel") }
     }
+
+    /// The kind the options name: --router, or pq for a new router; nil with --init and no
+    /// --router, where the kind is the model's, known once it is read.
+    var namedKind: RouterKind? { router ?? (initModel == nil ? .pq : nil) }
 
     public func run() throws {
         let say = Reporter(tool: "ann-train", verbosity: verbosity)
         let clock = Stopwatch()
         let idx = try PackedIndex(path: index)
         let budget = memory.bytes(baseCount: idx.baseCount)
-        if router == .pq || (router == nil && initModel == nil) {
-            // Refuse a budget no PQ router fits before the training queries are read.
-            _ = try MemoryFit.pqCode(index: idx, share: pqCodedShare(idx, budget: budget),
-                                     hidden: calibration == .temperature ? 0 : PQRouterParameters(m: 1, coded: 1).hidden, budget: budget, memory: memory)
-        }
+        // Sized before the training queries are read: a budget no PQ router fits is refused first.
+        let pq = try namedKind == .pq ? pqParameters(index: idx, budget: budget) : nil
         let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from, gt: gt)
         let truth = inputs.truth, assignment = inputs.assignment
         let out = try OutputFile(path: output)
@@ -173,8 +173,8 @@ public struct TrainCommand: ParsableCommand {
             if let router, router != fileKind { throw ANNError.usage("--router \(router.rawValue) but --init \(initModel!) holds a \(fileKind.rawValue) router") }
             kind = fileKind
         }
-        if kind == .pq {
-            try trainPQ(index: idx, train: train, held: held, budget: budget, out: out, say: say)
+        if let pq {  // a pq router is never continued (--init), so this is kind == .pq
+            try trainPQ(index: idx, parameters: pq, train: train, held: held, budget: budget, out: out, say: say)
             say.info("done in \(seconds(clock.seconds))")
             return
         }

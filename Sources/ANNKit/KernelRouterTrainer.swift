@@ -48,43 +48,19 @@ public final class KernelRouterTrainer {
         let k = index.clusterCount, d = index.dim, m = slots
         var points = [Float](repeating: 0, count: k * m * d)
         var logWeights = [Float](repeating: KernelRouter.absent, count: k * m)
-        let lock = Lock()
-        var failure: Error?
-        var done = 0
-        let workers = 2
-        var next = 0
         BLAS.setThreads(1)
-        points.withUnsafeMutableBufferPointer { pp in
-            logWeights.withUnsafeMutableBufferPointer { lw in
+        try points.withUnsafeMutableBufferPointer { pp in
+            try logWeights.withUnsafeMutableBufferPointer { lw in
                 let pts = pp.baseAddress!, lws = lw.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    let buffers = ClusterBuffers()
-                    while true {
-                        let c: Int? = lock.withLock {
-                            guard failure == nil, next < k else { return nil }
-                            next += 1
-                            return next - 1
-                        }
-                        guard let c else { break }
-                        do {
-                            let n = try index.fetch(c, into: buffers)
-                            if index.metric == .cos { Kernels.normalizeRows(buffers.floats, n: n, d: d) }
-                            let (centres, counts) = try cluster(buffers.floats, n: n, d: d, m: m, metric: index.metric,
-                                                                iterations: iterations, seed: seed &+ UInt64(c))
-                            (pts + c * m * d).update(from: centres, count: centres.count)
-                            for (j, cnt) in counts.enumerated() where cnt > 0 { lws[c * m + j] = Glibc.logf(Float(cnt)) }
-                            let count = lock.withLock { done += 1; return done }
-                            // Worker 0 alone reports, so that a caller's progress display (not
-                            // thread-safe) is never entered from two threads.
-                            if w == 0 { progress(count) }
-                        } catch {
-                            lock.withLock { if failure == nil { failure = error } }
-                        }
-                    }
+                try index.forEachCluster(threads: 2, progress: progress) { c, n, buffers in
+                    if index.metric == .cos { Kernels.normalizeRows(buffers.floats, n: n, d: d) }
+                    let (centres, counts) = try cluster(buffers.floats, n: n, d: d, m: m, metric: index.metric,
+                                                        iterations: iterations, seed: seed &+ UInt64(c))
+                    (pts + c * m * d).update(from: centres, count: centres.count)
+                    for (j, cnt) in counts.enumerated() where cnt > 0 { lws[c * m + j] = Glibc.logf(Float(cnt)) }
                 }
             }
         }
-        if let failure { throw failure }
         return KernelRouter(dim: d, clusterCount: k, slots: m, candidates: candidates, metric: index.metric, fingerprint: index.fingerprint,
                             weight: 1, points: points, logWeights: logWeights, centroids: index.centroids)
     }

@@ -50,31 +50,6 @@ public struct PQRouterParameters: Sendable {
 /// Builds a `PQRouter` for an index: codebooks learnt from a sample of the index's residuals,
 /// every stored vector encoded, then the calibration fitted on training queries.
 public enum PQRouterTrainer {
-    /// Runs `body(c, n, buffers)` for every cluster of `index`, fetched into the worker's own
-    /// buffers, on `threads` workers (clusters by stride); `progress` hears the clusters done
-    /// from the first worker. The first error, a fetch's or the body's, is thrown.
-    static func forEachCluster(_ index: PackedIndex, threads: Int, progress: (Int) -> Void = { _ in },
-                               _ body: (Int, Int, ClusterBuffers) throws -> Void) throws {
-        let parts = max(1, threads), k = index.clusterCount
-        var failure: (any Error)?
-        var done = 0
-        let lock = Lock()
-        DispatchQueue.concurrentPerform(iterations: parts) { t in
-            let buffers = ClusterBuffers()
-            for c in stride(from: t, to: k, by: parts) {
-                do {
-                    try body(c, try index.fetch(c, into: buffers), buffers)
-                } catch {
-                    lock.withLock { if failure == nil { failure = error } }
-                    return
-                }
-                let now = lock.withLock { done += 1; return done }
-                if t == 0 { progress(now) }
-            }
-        }
-        if let failure { throw failure }
-    }
-
     /// How near each stored vector lies to a boundary of its cluster, in storage order (cluster
     /// by cluster): smaller is nearer. For l2 the ratio of its distances to the nearest other
     /// centroid and to its own; otherwise the margin between the two (as internal distances).
@@ -89,11 +64,7 @@ public enum PQRouterTrainer {
         let l2 = index.metric == .l2
         BLAS.setThreads(1)
         try out.withUnsafeMutableBufferPointer { ob in
-            let dists = Lock()
-            var spare = [[Float]]()
-            try forEachCluster(index, threads: threads) { c, n, buffers in
-                var dist = dists.withLock { spare.popLast() } ?? []
-                defer { dists.withLock { spare.append(dist) } }
+            try index.forEachCluster(threads: threads, scratch: { [Float]() }) { c, n, buffers, dist in
                 if dist.count < n * k { dist = [Float](repeating: 0, count: n * k) }
                 dist.withUnsafeMutableBufferPointer { db in
                     index.centroids.withUnsafeBufferPointer { cb in
@@ -172,11 +143,7 @@ public enum PQRouterTrainer {
         var codes = [UInt8](repeating: 0, count: take * m)
         try codes.withUnsafeMutableBufferPointer { cb in
             let out = cb.baseAddress!
-            let lock = Lock()
-            var spare = [[Float]]()
-            try forEachCluster(index, threads: p.threads, progress: progress) { c, n, buffers in
-                var residual = lock.withLock { spare.popLast() } ?? []
-                defer { lock.withLock { spare.append(residual) } }
+            try index.forEachCluster(threads: p.threads, scratch: { [Float]() }, progress: progress) { c, n, buffers, residual in
                 if residual.count < n * d { residual = [Float](repeating: 0, count: n * d) }
                 var kept = 0
                 residual.withUnsafeMutableBufferPointer { r in
