@@ -6,7 +6,7 @@ let tools = ["ann-kmeans", "ann-groundtruth", "ann-pack", "ann-query", "ann-eval
 let package = Package(
     name: "ann-tools",
     products: tools.map { .executable(name: $0, targets: [$0]) } + [
-        .library(name: "ANNKit", targets: ["ANNKit"]),
+        .library(name: "ANNKit", targets: ["ANNKit", "ANNFormats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -18,7 +18,9 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "ANNKit", dependencies: ["CZstd", "CBLAS"]),
+        // Bytes, files and the stream formats: nothing here computes distances or routes.
+        .target(name: "ANNFormats", dependencies: ["CZstd"]),
+        .target(name: "ANNKit", dependencies: ["ANNFormats", "CBLAS"]),
         .target(
             name: "ANNCommands",
             dependencies: ["ANNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

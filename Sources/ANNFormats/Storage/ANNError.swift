@@ -40,6 +40,6 @@ public enum ANNError: Error, Equatable, CustomStringConvertible {
 
 /// The text of a C errno value.
 @inline(never)
-func errnoText(_ code: Int32) -> String {
+public func errnoText(_ code: Int32) -> String {
     String(cString: strerror(code))
 }

@@ -79,13 +79,3 @@ public struct StreamHeader: Equatable, Sendable {
         return h
     }
 }
-
-extension Array where Element == UInt8 {
-    mutating func storeLE<T: FixedWidthInteger>(_ v: T, at offset: Int) {
-        withUnsafeMutableBytes { $0.storeBytes(of: v.littleEndian, toByteOffset: offset, as: T.self) }
-    }
-
-    func loadLE<T: FixedWidthInteger>(at offset: Int) -> T {
-        withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
-    }
-}

@@ -20,20 +20,10 @@ public enum Kernels {
         return s
     }
 
-    /// Inner product of two `d`-vectors.
+    /// Inner product of two `d`-vectors (the formats layer's, inlined here).
     @inline(__always)
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
-        var acc = SIMD16<Float>(repeating: 0)
-        var i = 0
-        while i + 16 <= d {
-            let x = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
-            let y = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
-            acc.addProduct(x, y)
-            i += 16
-        }
-        var s = acc.sum()
-        while i < d { s += a[i] * b[i]; i += 1 }
-        return s
+        DotProduct.float32(a, b, d)
     }
 
     /// Writes the squared norm of each of `n` rows.

@@ -28,7 +28,7 @@ public enum NormLimit {
         for i in 0..<n {
             let r = x + i * d
             // An overflowing float sum is +inf and goes to the exact test.
-            guard !(Kernels.dot(r, r, d) <= screen) else { continue }
+            guard !(DotProduct.float32(r, r, d) <= screen) else { continue }
             let s = squaredNorm(r, d)
             if exceeds(s) { return (i, s) }
         }
