@@ -4,13 +4,17 @@
 #   make bench    SIFT-DEB timings       make install / uninstall (PREFIX, DESTDIR)
 SWIFT   ?= swift
 PREFIX  ?= /usr/local
+# Where bash-completion, zsh and fish look for completions under PREFIX.
+BASHDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # AVX2/FMA where the CPU has them: default flags leave the SIMD kernels ~2.5x slower.
 CPUFLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo -Xswiftc -target-cpu -Xswiftc haswell)
 BUILDFLAGS = -c release $(CPUFLAGS)
 TOOLS   := ann-kmeans ann-groundtruth ann-pack ann-query ann-eval ann-train ann-dup
-DEBS    := libzstd-dev libopenblas-dev pkg-config zstd gnuplot-nox time bc python3
+DEBS    := libzstd-dev libopenblas-dev pkg-config zstd gnuplot-nox time bc python3 mandoc
 
-.PHONY: all deps build demo test fuzz bench install uninstall clean
+.PHONY: all deps build demo test lint-man fuzz bench install uninstall clean
 all: build
 
 # Installs the Debian packages the build needs when run as root; otherwise names them.
@@ -34,8 +38,14 @@ BIN = $(shell $(SWIFT) build $(BUILDFLAGS) --show-bin-path)
 demo: build
 	$(MAKE) -C examples demo BIN=$(BIN)
 
-test: deps
+test: deps lint-man
 	$(SWIFT) test $(BUILDFLAGS) --disable-xctest
+
+# The man pages must render without mandoc warnings (style notes, such as long source lines,
+# are allowed).
+lint-man:
+	@out=$$(mandoc -T lint -W warning man/*.[157] 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out" >&2; echo "man pages: mandoc warnings above" >&2; exit 1; fi
 
 # Damaged, hostile and mismatched inputs, signals, closed pipes and full devices against the
 # release binaries: every run must fail closed (Tests/Faults/faults.py; FUZZFLAGS=--quick,
@@ -46,15 +56,23 @@ fuzz: build
 bench: build
 	BIN=$(BIN) ./bench/run
 
+# Binaries, man pages, and bash, zsh and fish completions that each tool generates.
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
 	for t in $(TOOLS); do install -m 755 $(BIN)/$$t $(DESTDIR)$(PREFIX)/bin/; done
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -d $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	for t in $(TOOLS); do \
+	  $(BIN)/$$t --generate-completion-script bash > $(DESTDIR)$(BASHDIR)/$$t && \
+	  $(BIN)/$$t --generate-completion-script zsh > $(DESTDIR)$(ZSHDIR)/_$$t && \
+	  $(BIN)/$$t --generate-completion-script fish > $(DESTDIR)$(FISHDIR)/$$t.fish || exit 1; \
+	done
 
 uninstall:
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t $(DESTDIR)$(PREFIX)/share/man/man1/$$t.1; done
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t $(DESTDIR)$(PREFIX)/share/man/man1/$$t.1 \
+	  $(DESTDIR)$(BASHDIR)/$$t $(DESTDIR)$(ZSHDIR)/_$$t $(DESTDIR)$(FISHDIR)/$$t.fish; done
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man5/ann-formats.5 $(DESTDIR)$(PREFIX)/share/man/man7/ann-tools.7
 
 clean:
