@@ -16,7 +16,10 @@ public struct DupCommand: ParsableCommand {
             them into the predicted cluster. Writes the new assignment: the index's membership \
             (each vector's clusters in ascending order, as an index does not record which is the \
             home cluster) with the copies after; repack the index with it (the model stays valid: \
-            the centroids do not change) and continue training with ann-train --init.
+            the centroids do not change) and continue training with ann-train --init. With \
+            --next-index it writes that index itself, from the vectors the index already holds: \
+            the clusters that gain no copy keep their frames as they are, and the result is the \
+            index ann-pack would make from the base and the new assignment, byte for byte.
             """,
         version: toolVersion)
 
@@ -47,7 +50,10 @@ public struct DupCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the new assignment to FILE (.ivecs, .ibin or native).", valueName: "file"))
-    var output: String
+    var output: String?
+
+    @Option(help: ArgumentHelp("Write the next packed index to FILE, from the index's own vectors (no pass over the base).", valueName: "file"))
+    var nextIndex: String?
     @OptionGroup var verbosity: VerbosityOptions
 
     @Argument(help: ArgumentHelp("Training queries (default: stdin).", valueName: "queries"))
@@ -59,7 +65,13 @@ public struct DupCommand: ParsableCommand {
         try refuseAssignments(assignments)
         if !(fraction >= 0 && fraction <= 1) { throw ValidationError("--fraction must be between 0 and 1") }
         if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
-        try checkForm(of: output, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "-o")
+        guard output != nil || nextIndex != nil else { throw ValidationError("missing -o (the new assignment) or --next-index (the next index)") }
+        if let output { try checkForm(of: output, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "-o") }
+        if let nextIndex {
+            try checkForm(of: nextIndex, allowed: [.native], what: "a packed index", flag: "--next-index")
+            if nextIndex == output { throw ValidationError("-o and --next-index name the same file") }
+            if nextIndex == index { throw ValidationError("--next-index names the index being read (--index)") }
+        }
     }
 
     public func run() throws {
@@ -68,15 +80,26 @@ public struct DupCommand: ParsableCommand {
         let router = try ModelFile(path: model, for: idx).router()
         let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from, gt: gt)
         let truth = inputs.truth, assignment = inputs.assignment
-        let out = try OutputFile(path: output)
+        let out = try output.map { try OutputFile(path: $0) }
+        let nextOut = try nextIndex.map { try OutputFile(path: $0) }
         let ex = try RouterExamples(queries: inputs.queries, dim: idx.dim, truth: truth, assignment: assignment, source: gt)
         let keys = (0..<ex.count).map { truth.ids[$0 * truth.k] }
         let (result, r) = Duplication.run(model: router, examples: ex, keys: keys, assignment: assignment,
                                           fraction: fraction, ranking: rank, seed: seed,
                                           skip: { [validation] in RouterExamples.isHeldOut($0, validation: validation) })
-        try result.write(to: out, format: formatOf(output),
-                         identity: AssignmentIdentity(clustering: idx.fingerprint, base: idx.baseFingerprint, baseCount: idx.baseCount))
-        try out.commit()
+        if let out, let output {
+            try result.write(to: out, format: formatOf(output),
+                             identity: AssignmentIdentity(clustering: idx.fingerprint, base: idx.baseFingerprint, baseCount: idx.baseCount))
+        }
+        if let nextOut {
+            let packed = try IndexRewriter.write(from: idx, current: assignment, next: result, to: nextOut) {
+                say.progress("clusters written", done: $0, total: idx.clusterCount)
+            }
+            say.clearProgress()
+            try nextOut.commit()
+            say.info("next index: \(packed.clusterSizes.count) clusters, \(packed.copies) stored vectors, \(packed.fileBytes) bytes")
+        }
+        try out?.commit()
         let before = r.sizesBefore.reduce(0, +), after = r.sizesAfter.reduce(0, +)
         let growth = zip(r.sizesBefore, r.sizesAfter).map { $1 - $0 }
         say.info("\(r.pairs) training pairs, \(r.marked) marked (\(fmt1(100 * Double(r.marked) / Double(max(1, r.pairs))))%), \(r.copies) copies made")

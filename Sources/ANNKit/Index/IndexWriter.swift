@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 /// Builds a packed index (ann-formats(5), ANNI) from a base that streams past once: vectors
@@ -133,80 +132,25 @@ public final class IndexWriter {
     public func finish(baseFingerprint: UInt64, progress: (Int) -> Void = { _ in }) throws -> Report {
         if spill != nil { try spillAll() }
         let k = report.clusters
-        guard report.vectors <= Int(UInt32.max) else {
-            throw ANNError.badData(source: output.sink.name, message: "\(report.vectors) vectors are more than 32-bit ids can name")
-        }
-        let sink = output.sink
-        try sink.write(StreamHeader(kind: .index, elementType: type, metric: metric, dim: dim, aux: UInt32(k), count: report.vectors).encoded())
-        var entries = [UInt8](repeating: 0, count: k * PackedIndex.entrySize)
+        let file = try IndexFileWriter(sink: output.sink, dim: dim, type: type, metric: metric, layout: layout, level: level,
+                                       centroids: centroids, vectors: report.vectors)
+        // A window of clusters at a time: enough to keep every core compressing, few enough
+        // that only a sliver of the index is held gathered.
         let window = 32
         var c0 = 0
         while c0 < k {
             let c1 = min(k, c0 + window)
-            var inputs = [(ids: [UInt32], bytes: [UInt8])]()
-            for c in c0..<c1 { inputs.append(try gather(c)) }
-            var frames = [[UInt8]](repeating: [], count: c1 - c0)
-            var raw = [Int](repeating: 0, count: c1 - c0)
-            var failure: ANNError?
-            let lock = Lock()
-            frames.withUnsafeMutableBufferPointer { fr in
-                raw.withUnsafeMutableBufferPointer { rw in
-                    DispatchQueue.concurrentPerform(iterations: c1 - c0) { i in
-                        let n = inputs[i].ids.count
-                        let size = ClusterFrame.byteCount(vectors: n, dim: dim, type: type)
-                        let content = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 64)
-                        defer { content.deallocate() }
-                        inputs[i].ids.withUnsafeBufferPointer { ids in
-                            inputs[i].bytes.withUnsafeBytes { v in
-                                ClusterFrame.encode(ids: ids.baseAddress!, vectors: v.baseAddress ?? UnsafeRawPointer(content), n: n,
-                                                    dim: dim, type: type, layout: layout, into: content)
-                            }
-                        }
-                        var out = [UInt8]()
-                        do {
-                            try Zstd.compress(UnsafeRawBufferPointer(start: content, count: size), level: level, into: &out)
-                        } catch {
-                            lock.withLock { if failure == nil { failure = error as? ANNError ?? .io(target: "zstd", message: "\(error)") } }
-                        }
-                        fr[i] = out
-                        rw[i] = size
-                    }
-                }
-            }
-            if let failure { throw failure }
-            for i in 0..<(c1 - c0) {
-                let c = c0 + i
-                let o = c * PackedIndex.entrySize
-                entries.storeLE(UInt64(sink.offset), at: o)
-                entries.storeLE(UInt32(frames[i].count), at: o + 8)
-                entries.storeLE(UInt32(inputs[i].ids.count), at: o + 12)
-                entries.storeLE(Checksum.crc32c(frames[i]), at: o + 16)
-                try sink.write(frames[i])
-                report.rawBytes += raw[i]
-                report.packedBytes += frames[i].count
-                report.clusterSizes.append(inputs[i].ids.count)
+            var clusters = [IndexFileWriter.Cluster]()
+            for c in c0..<c1 {
+                let (ids, bytes) = try gather(c)
+                clusters.append(.init(ids: ids, bytes: bytes))
                 bufIDs[c] = []
                 bufBytes[c] = []
             }
+            try file.append(clusters)
             c0 = c1
             progress(c0)
         }
-        let dirOffset = sink.offset
-        var dir = entries
-        centroids.withUnsafeBytes { dir.append(contentsOf: $0) }
-        try sink.write(dir)
-        var trailer = [UInt8](repeating: 0, count: PackedIndex.trailerSize)
-        trailer.replaceSubrange(0..<4, with: PackedIndex.trailerMagic)
-        trailer.storeLE(Checksum.crc32c(dir), at: 4)
-        trailer.storeLE(UInt64(dirOffset), at: 8)
-        trailer.storeLE(Fingerprint.clustering(storedCentroids: centroids, dim: dim, metric: metric), at: 16)
-        trailer.storeLE(baseFingerprint, at: 24)
-        trailer[32] = layout.rawValue
-        trailer[33] = UInt8(clamping: min(level, PackedIndex.maxLevel))
-        trailer.storeLE(UInt32(report.vectors), at: 40)
-        trailer.storeLE(Checksum.crc32c(Array(trailer[0..<PackedIndex.trailerChecksumOffset])), at: PackedIndex.trailerChecksumOffset)
-        try sink.write(trailer)
-        report.fileBytes = sink.offset
-        return report
+        return try file.finish(baseFingerprint: baseFingerprint)
     }
 }
