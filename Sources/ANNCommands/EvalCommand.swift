@@ -136,7 +136,7 @@ struct EvalSweepCommand: ParsableCommand {
     var label: String?
 
     @Option(help: ArgumentHelp("Worker threads.", valueName: "n"))
-    var threads = defaultThreads
+    var threads = Machine.cores
 
     @OptionGroup var input: InputOptions
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the curve (TSV) to FILE and the summary to stdout (default: the curve to stdout, the summary to stderr).", valueName: "file"))

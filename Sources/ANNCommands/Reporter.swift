@@ -7,7 +7,7 @@ public final class Reporter {
     let tool: String
     let verbose: Bool
     let showProgress: Bool
-    private var lastDraw = 0.0
+    private var lastDraw: ContinuousClock.Instant?
     private var drawn = false
 
     public init(tool: String, verbosity: VerbosityOptions) {
@@ -26,8 +26,8 @@ public final class Reporter {
     /// Redraws the progress line, at most five times a second.
     public func progress(_ label: String, done: Int, total: Int?) {
         guard showProgress else { return }
-        let t = Stopwatch.now()
-        guard t - lastDraw >= 0.2 else { return }
+        let t = ContinuousClock.now
+        if let lastDraw, t - lastDraw < .milliseconds(200) { return }
         lastDraw = t
         var line = "\(tool): \(label) \(done)"
         if let total, total > 0 { line += "/\(total) (\(done * 100 / total)%)" }

@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 /// Builds a packed index (ann-formats(5), ANNI) from a base that streams past once: vectors
@@ -143,15 +142,12 @@ public final class IndexWriter {
         var c0 = 0
         while c0 < k {
             let c1 = min(k, c0 + window)
-            var inputs = [(ids: [UInt32], bytes: [UInt8])]()
-            for c in c0..<c1 { inputs.append(try gather(c)) }
+            let inputs = try (c0..<c1).map { try gather($0) }
             var frames = [[UInt8]](repeating: [], count: c1 - c0)
             var raw = [Int](repeating: 0, count: c1 - c0)
-            var failure: ANNError?
-            let lock = Lock()
-            frames.withUnsafeMutableBufferPointer { fr in
-                raw.withUnsafeMutableBufferPointer { rw in
-                    DispatchQueue.concurrentPerform(iterations: c1 - c0) { i in
+            try frames.withUnsafeMutableBufferPointer { fr in
+                try raw.withUnsafeMutableBufferPointer { rw in
+                    try Parallel.queue(items: c1 - c0, workers: min(Machine.cores, c1 - c0)) { i, _ in
                         let n = inputs[i].ids.count
                         let size = ClusterFrame.byteCount(vectors: n, dim: dim, type: type)
                         let content = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 64)
@@ -166,14 +162,13 @@ public final class IndexWriter {
                         do {
                             try Zstd.compress(UnsafeRawBufferPointer(start: content, count: size), level: level, into: &out)
                         } catch {
-                            lock.withLock { if failure == nil { failure = error as? ANNError ?? .io(target: "zstd", message: "\(error)") } }
+                            throw error as? ANNError ?? .io(target: "zstd", message: "\(error)")
                         }
                         fr[i] = out
                         rw[i] = size
                     }
                 }
             }
-            if let failure { throw failure }
             for i in 0..<(c1 - c0) {
                 let c = c0 + i
                 let o = c * PackedIndex.entrySize
