@@ -239,7 +239,7 @@ struct EvalSweepCommand: ParsableCommand {
             summary += "recall@1 \(fmt2(target)) not reached (best \(fmt4(points.map(\.recall1).max() ?? 0)))\n"
         }
         if !verbosity.quiet || output != nil {
-            if output != nil { try writeStandardOutput(summary) } else { fputs(summary, stderr) }
+            if output != nil { try writeStandardOutput(summary) } else { writeStandardError(summary) }
         }
     }
 }

@@ -20,7 +20,7 @@ public final class Reporter {
     public func info(_ message: @autoclosure () -> String) {
         guard verbose else { return }
         clearProgress()
-        fputs("\(tool): \(message())\n", stderr)
+        writeStandardError("\(tool): \(message())\n")
     }
 
     /// Redraws the progress line, at most five times a second.
@@ -31,13 +31,13 @@ public final class Reporter {
         lastDraw = t
         var line = "\(tool): \(label) \(done)"
         if let total, total > 0 { line += "/\(total) (\(done * 100 / total)%)" }
-        fputs("\r\u{1B}[K\(line)", stderr)
+        writeStandardError("\r\u{1B}[K\(line)")
         drawn = true
     }
 
     public func clearProgress() {
         guard drawn else { return }
-        fputs("\r\u{1B}[K", stderr)
+        writeStandardError("\r\u{1B}[K")
         drawn = false
     }
 }
