@@ -28,5 +28,5 @@ let package = Package(
         .testTarget(name: "ANNCommandsTests", dependencies: ["ANNCommands", "ANNKit"]),
         .testTarget(name: "CLITests", dependencies: ["ANNKit"] + tools.map { .target(name: $0) }),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["ANNCommands"]) },
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

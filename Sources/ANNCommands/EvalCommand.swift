@@ -136,7 +136,7 @@ struct EvalSweepCommand: ParsableCommand {
     var label: String?
 
     @Option(help: ArgumentHelp("Worker threads.", valueName: "n"))
-    var threads = defaultThreads
+    var threads = Machine.cores
 
     @OptionGroup var input: InputOptions
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the curve (TSV) to FILE and the summary to stdout (default: the curve to stdout, the summary to stderr).", valueName: "file"))
@@ -239,7 +239,7 @@ struct EvalSweepCommand: ParsableCommand {
             summary += "recall@1 \(fmt2(target)) not reached (best \(fmt4(points.map(\.recall1).max() ?? 0)))\n"
         }
         if !verbosity.quiet || output != nil {
-            if output != nil { try writeStandardOutput(summary) } else { fputs(summary, stderr) }
+            if output != nil { try writeStandardOutput(summary) } else { writeStandardError(summary) }
         }
     }
 }

@@ -46,7 +46,7 @@ public struct QueryCommand: ParsableCommand {
     var batch = 4096
 
     @Option(help: ArgumentHelp("Worker threads.", valueName: "n"))
-    var threads = defaultThreads
+    var threads = Machine.cores
 
     @Flag(help: "Drop the index from the page cache first (to measure reads from the device).")
     var dropCache = false
@@ -153,6 +153,3 @@ public struct QueryCommand: ParsableCommand {
 func percentile(_ sorted: [Int], _ p: Int) -> Int {
     sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * p / 100)]
 }
-
-/// Both cores by default, as the machine has them.
-let defaultThreads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

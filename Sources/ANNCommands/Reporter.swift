@@ -7,7 +7,7 @@ public final class Reporter {
     let tool: String
     let verbose: Bool
     let showProgress: Bool
-    private var lastDraw = 0.0
+    private var lastDraw: ContinuousClock.Instant?
     private var drawn = false
 
     public init(tool: String, verbosity: VerbosityOptions) {
@@ -20,24 +20,24 @@ public final class Reporter {
     public func info(_ message: @autoclosure () -> String) {
         guard verbose else { return }
         clearProgress()
-        fputs("\(tool): \(message())\n", stderr)
+        writeStandardError("\(tool): \(message())\n")
     }
 
     /// Redraws the progress line, at most five times a second.
     public func progress(_ label: String, done: Int, total: Int?) {
         guard showProgress else { return }
-        let t = Stopwatch.now()
-        guard t - lastDraw >= 0.2 else { return }
+        let t = ContinuousClock.now
+        if let lastDraw, t - lastDraw < .milliseconds(200) { return }
         lastDraw = t
         var line = "\(tool): \(label) \(done)"
         if let total, total > 0 { line += "/\(total) (\(done * 100 / total)%)" }
-        fputs("\r\u{1B}[K\(line)", stderr)
+        writeStandardError("\r\u{1B}[K\(line)")
         drawn = true
     }
 
     public func clearProgress() {
         guard drawn else { return }
-        fputs("\r\u{1B}[K", stderr)
+        writeStandardError("\r\u{1B}[K")
         drawn = false
     }
 }

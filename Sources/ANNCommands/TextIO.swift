@@ -51,3 +51,18 @@ func writeStandardOutput(_ text: String) throws {
         done += n
     }
 }
+
+/// Writes a message to stderr, unbuffered as stderr is; one that cannot be written is dropped,
+/// as fputs(3) drops it.
+func writeStandardError(_ text: String) {
+    let bytes = Array(text.utf8)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress! + done, $0.count - done) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return
+        }
+        done += n
+    }
+}

@@ -93,7 +93,7 @@ public enum ToolRunner {
 
     static func fail(_ name: String, _ message: String, _ code: Int32) -> Never {
         TemporaryFiles.process.removeAll()
-        if !message.isEmpty { fputs("\(name): error: \(message)\n", stderr) }
+        if !message.isEmpty { writeStandardError("\(name): error: \(message)\n") }
         exit(code)
     }
 

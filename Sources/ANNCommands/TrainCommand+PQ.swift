@@ -13,7 +13,6 @@ extension TrainCommand {
         if let e = epochs { p.epochs = e }
         if let r = learningRate { p.learningRate = r }
         p.seed = seed
-        p.threads = ProcessInfo.processInfo.activeProcessorCount
         return p
     }
 

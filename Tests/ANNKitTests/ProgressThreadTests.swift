@@ -1,5 +1,6 @@
 import ANNKit
 import Glibc
+import Synchronization
 import Testing
 
 /// Progress callbacks reach a caller's display, which is not thread-safe: the library calls
@@ -13,14 +14,13 @@ import Testing
             let f = try IndexFixture.sift(n: 2000, k: 8, emptyClusters: 700)
             try f.pack(to: "\(dir)/i.anni")
             let idx = try PackedIndex(path: "\(dir)/i.anni")
-            let lock = Lock()
-            var calls = [(thread: pthread_t, done: Int)]()
-            var inside = 0, overlapped = false
+            let seen = Mutex((calls: [(thread: pthread_t, done: Int)](), inside: 0, overlapped: false))
             _ = try KernelRouterTrainer.initial(for: idx, slots: 4, seed: 1) { done in
-                lock.withLock { inside += 1; if inside > 1 { overlapped = true }; calls.append((pthread_self(), done)) }
+                seen.withLock { $0.inside += 1; if $0.inside > 1 { $0.overlapped = true }; $0.calls.append((pthread_self(), done)) }
                 usleep(20_000)  // a slow display: the other worker runs on meanwhile
-                lock.withLock { inside -= 1 }
+                seen.withLock { $0.inside -= 1 }
             }
+            let (calls, overlapped) = seen.withLock { ($0.calls, $0.overlapped) }
             #expect(!calls.isEmpty)
             #expect(!overlapped, "progress entered from two threads at once")
             #expect(Set(calls.map { UInt($0.thread) }).count == 1, "progress called from \(Set(calls.map { UInt($0.thread) }).count) threads")

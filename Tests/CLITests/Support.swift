@@ -1,5 +1,6 @@
 import ANNKit
 import Foundation
+import Synchronization
 import Testing
 
 /// The built tools: SwiftPM puts them next to the test bundle, which is this process.
@@ -132,15 +133,11 @@ func readBytes(_ path: String) throws -> [UInt8] {
 /// file: tests of other behaviour then do not depend on the tools' own .zst detection, which
 /// has tests of its own.
 enum SampleData {
-    private static let cache = Cache()
+    private static let cache = Mutex<[String: [UInt8]]>([:])
 
-    private final class Cache: @unchecked Sendable {
-        private let lock = NSLock()
-        private var files: [String: [UInt8]] = [:]
-
-        func get(_ name: String) throws -> [UInt8] {
-            lock.lock()
-            defer { lock.unlock() }
+    /// `name` without `.zst`, e.g. "siftsmall_base.fvecs".
+    static func bytes(_ name: String) throws -> [UInt8] {
+        try cache.withLock { files in
             if let b = files[name] { return b }
             let decoder = try Zstd.Decoder(try FileByteSource(path: "\(Package.data)/\(name).zst"))
             var out = [UInt8]()
@@ -154,9 +151,6 @@ enum SampleData {
             return out
         }
     }
-
-    /// `name` without `.zst`, e.g. "siftsmall_base.fvecs".
-    static func bytes(_ name: String) throws -> [UInt8] { try cache.get(name) }
 
     /// A TEXMEX .fvecs or .bvecs file parsed by hand, as float32.
     static func vectors(_ name: String) throws -> (dim: Int, values: [Float]) {

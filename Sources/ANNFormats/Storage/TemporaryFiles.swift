@@ -11,6 +11,7 @@ import Synchronization
 ///
 /// Threading: every method may be called from any thread.
 public final class TemporaryFiles: @unchecked Sendable {
+    // Unchecked: the pointers never change after init, and a slot passes between threads only through its atomic state.
     /// The table of this process: what every `OutputFile` and `StdinSpool` registers, and what
     /// the tools' signal handlers remove. Touch it once before installing a handler that reads
     /// it, so that the handler never runs its lazy initialisation.

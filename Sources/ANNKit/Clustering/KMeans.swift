@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Lloyd's k-means on sgemm. For ip and cos the centroids are kept at unit length (spherical
 /// k-means, as FAISS does for inner-product clustering), and cos expects unit-length data.
 /// Deterministic for a seed: partial sums are reduced in a fixed order whatever the cores.
@@ -22,14 +20,14 @@ public enum KMeans {
         guard k >= 1 else { throw ANNError.usage("k must be at least 1") }
         guard n >= k else { throw ANNError.usage("k (\(k)) is larger than the number of training vectors (\(n))") }
         var rng = RandomGenerator(seed: p.seed)
-        var t0 = Stopwatch.now()
+        var t0 = Stopwatch()
         var centroids: [Float]
         switch p.initialization {
         case .random: centroids = randomSeeds(data: data, n: n, d: d, k: k, rng: &rng)
         case .kmeansPlusPlus: centroids = plusPlusSeeds(data: data, n: n, d: d, k: k, sampleFactor: p.plusPlusSampleFactor, rng: &rng)
         }
         if p.metric != .l2 { centroids.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: k, d: d) } }
-        progress(.seeded(seconds: Stopwatch.now() - t0))
+        progress(.seeded(seconds: t0.seconds))
         var labelArray = [UInt32](repeating: 0, count: n)
         let dists = UnsafeMutablePointer<Float>.allocate(capacity: n)
         defer { dists.deallocate() }
@@ -38,7 +36,7 @@ public enum KMeans {
         try labelArray.withUnsafeMutableBufferPointer { lb in
           let labels = lb.baseAddress!
           for it in 0..<p.iterations {
-            t0 = Stopwatch.now()
+            t0 = Stopwatch()
             search.reset()
             centroids.withUnsafeBufferPointer { search.add(base: $0.baseAddress!, n: k, firstID: 0, hints: it > 0 ? labels : nil) }
             search.nearest(into: labels, distances: dists)
@@ -46,7 +44,7 @@ public enum KMeans {
             var objective = 0.0
             for i in 0..<n { objective += Double(dists[i]) }
             let repaired = try update(data: data, n: n, d: d, labels: labels, centroids: &centroids, k: k, metric: p.metric, rng: &rng)
-            progress(.iteration(index: it + 1, of: p.iterations, objective: objective, seconds: Stopwatch.now() - t0, repaired: repaired))
+            progress(.iteration(index: it + 1, of: p.iterations, objective: objective, seconds: t0.seconds, repaired: repaired))
           }
         }
         return Result(centroids: centroids, projection: projection, labels: labelArray)
@@ -89,7 +87,7 @@ public enum KMeans {
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: parts * k)
         counts.initialize(repeating: 0, count: parts * k)
         defer { sums.deallocate(); counts.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        Parallel.forEach(parts) { part in
             let lo = n * part / parts, hi = n * (part + 1) / parts
             let s = sums + part * k * d
             let c = counts + part * k
@@ -165,7 +163,7 @@ public enum KMeans {
             var partial = [Double](repeating: 0, count: parts)
             dist2.withUnsafeMutableBufferPointer { dp in
                 partial.withUnsafeMutableBufferPointer { pp in
-                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    Parallel.forEach(parts) { part in
                         var s = 0.0
                         for i in (m * part / parts)..<(m * (part + 1) / parts) {
                             let v = Kernels.l2sq(data + sample[i] * d, center, d)

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// SPANN's build-time replication (Chen et al., "SPANN: Highly-efficient Billion-scale
 /// Approximate Nearest Neighbor Search", NeurIPS 2021): a vector near the boundary of its
 /// cluster is also stored in the neighbouring clusters, so that a query routed to either side
@@ -49,7 +47,7 @@ public struct Replication: Sendable {
         c.withUnsafeBufferPointer { cp in
             table.withUnsafeMutableBufferPointer { tp in
                 let t = tp.baseAddress!, cb = cp.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: min(k, 16)) { part in
+                Parallel.forEach(min(k, 16)) { part in
                     for i in stride(from: part, to: k, by: min(k, 16)) {
                         for j in 0..<k { t[i * k + j] = Self.measure(metric, cb + i * dim, cb + j * dim, dim) }
                     }

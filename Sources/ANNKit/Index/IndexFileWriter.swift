@@ -1,5 +1,3 @@
-import Dispatch
-
 /// The bytes of a packed index (ann-formats(5), ANNI) as they are written: the header, one
 /// zstd frame per cluster in cluster order, the directory with the centroids, the trailer.
 /// `IndexWriter` (from a base) and `IndexRewriter` (from an index) both write through it, so
@@ -58,19 +56,16 @@ final class IndexFileWriter {
     /// Appends the next clusters' frames in order, compressing those given as content on all cores.
     func append(_ frames: [Frame]) throws {
         var out = [[UInt8]](repeating: [], count: frames.count)
-        var failure: ANNError?
-        let lock = Lock()
-        out.withUnsafeMutableBufferPointer { fr in
-            DispatchQueue.concurrentPerform(iterations: frames.count) { i in
+        try out.withUnsafeMutableBufferPointer { fr in
+            try Parallel.queue(items: frames.count, workers: min(Machine.cores, frames.count)) { i, _ in
                 guard case .content(let cluster) = frames[i] else { return }
                 do {
                     fr[i] = try encode(cluster)
                 } catch {
-                    lock.withLock { if failure == nil { failure = error as? ANNError ?? .io(target: "zstd", message: "\(error)") } }
+                    throw error as? ANNError ?? .io(target: "zstd", message: "\(error)")
                 }
             }
         }
-        if let failure { throw failure }
         for (i, f) in frames.enumerated() {
             switch f {
             case .compressed(let bytes, let n): try append(frame: bytes, vectors: n)

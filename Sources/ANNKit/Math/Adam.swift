@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 /// Adam (with AdamW's decoupled weight decay) over several parameter arrays, one moment pair
@@ -28,7 +27,7 @@ public struct Adam {
                     g.withUnsafeBufferPointer { gp in
                         let mm = mp.baseAddress!, vv = vp.baseAddress!, ww = wp.baseAddress!, gg = gp.baseAddress!
                         let n = wp.count, parts = n >= 1 << 16 ? 8 : 1
-                        DispatchQueue.concurrentPerform(iterations: parts) { t in
+                        Parallel.forEach(parts) { t in
                             for i in (n * t / parts)..<(n * (t + 1) / parts) {
                                 let gi = gg[i]
                                 let mi = b1 * mm[i] + (1 - b1) * gi

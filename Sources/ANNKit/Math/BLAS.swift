@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 
 /// The only door to OpenBLAS. Matrices are row-major float32.
 public enum BLAS {
@@ -20,13 +19,15 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// `gemm` with the rows of C split across the cores, each part a single-threaded sgemm:
-    /// OpenBLAS's own threads spin between calls and fight the element-wise work around them.
+    /// `gemm` with the rows of C split in `parts`, each part a single-threaded sgemm run
+    /// concurrently: OpenBLAS's own threads spin between calls and fight the element-wise work
+    /// around them. The split is fixed, not one part per core: OpenBLAS's last bits depend on
+    /// where a split falls, and a seed gives the same model whatever the cores (ann-tools(7)).
     public static func gemmParallel(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parts: Int = 2) {
         let p = max(1, min(parts, m / 64))
-        DispatchQueue.concurrentPerform(iterations: p) { t in
+        Parallel.forEach(p) { t in
             let r0 = m * t / p, r1 = m * (t + 1) / p
             gemm(transA: transA, transB: transB, m: r1 - r0, n: n, k: k, alpha: alpha,
                  a: transA ? a + r0 : a + r0 * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + r0 * ldc, ldc: ldc)

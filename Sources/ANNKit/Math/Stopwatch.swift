@@ -1,16 +1,8 @@
-import Glibc
-
-/// Monotonic time for the timings the tools report.
+/// Monotonic time for the timings the tools report, as seconds since `init`.
 public struct Stopwatch: Sendable {
-    public let start: Double
+    private let start = ContinuousClock.now
 
-    public init() { start = Stopwatch.now() }
+    public init() {}
 
-    public var seconds: Double { Stopwatch.now() - start }
-
-    public static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
+    public var seconds: Double { (ContinuousClock.now - start) / .seconds(1) }
 }

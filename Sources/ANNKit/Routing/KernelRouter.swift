@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 /// A cluster router made of weighted points inside each cluster (ann-formats(5), ANNM
@@ -161,7 +160,7 @@ public struct KernelRouter: ClusterRouter {
         let p = max(1, min(n, parts)), coarse = coarse!
         ws.logits.withUnsafeMutableBufferPointer { lp in
             picks.withUnsafeMutableBufferPointer { pk in
-                DispatchQueue.concurrentPerform(iterations: p) { t in
+                Parallel.forEach(p) { t in
                     let lo = n * t / p, hi = n * (t + 1) / p
                     guard hi > lo else { return }
                     let s = lp.baseAddress! + lo * k
@@ -206,7 +205,7 @@ public struct KernelRouter: ClusterRouter {
                 ws.bias.withUnsafeBufferPointer { bp in
                     withPoints { base, half in
                         let z = zp.baseAddress!, l = lp.baseAddress!, bias = bp.baseAddress!
-                        DispatchQueue.concurrentPerform(iterations: parts) { t in
+                        Parallel.forEach(parts) { t in
                             let gathered = Gathered(n: n, d: d)
                             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: m * d)
                             defer { scratch.deallocate() }

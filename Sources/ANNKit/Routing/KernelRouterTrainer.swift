@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 public struct KernelTrainingParameters: Sendable {
@@ -17,7 +16,7 @@ public struct KernelTrainingParameters: Sendable {
 /// Builds and trains a `KernelRouter`: points by k-means inside each cluster of the packed
 /// index, log-weights from their counts, w calibrated, then Adam on the softmax
 /// cross-entropy of the training queries. Forward and backward are one sgemm each over all
-/// K·m points (both cores); the rest is per-row work split in fixed parts, so a seed gives the
+/// K·m points (on all cores); the rest is per-row work split in fixed parts, so a seed gives the
 /// same model whatever the thread count.
 public final class KernelRouterTrainer {
     public private(set) var model: KernelRouter
@@ -52,7 +51,7 @@ public final class KernelRouterTrainer {
         try points.withUnsafeMutableBufferPointer { pp in
             try logWeights.withUnsafeMutableBufferPointer { lw in
                 let pts = pp.baseAddress!, lws = lw.baseAddress!
-                try index.forEachCluster(threads: 2, progress: progress) { c, n, buffers in
+                try index.forEachCluster(threads: Machine.cores, progress: progress) { c, n, buffers in
                     if index.metric == .cos { Kernels.normalizeRows(buffers.floats, n: n, d: d) }
                     let (centres, counts) = try cluster(buffers.floats, n: n, d: d, m: m, metric: index.metric,
                                                         iterations: iterations, seed: seed &+ UInt64(c))
@@ -178,7 +177,7 @@ public final class KernelRouterTrainer {
                         clusterLogW.withUnsafeMutableBufferPointer { lw in
                             md.points.withUnsafeBufferPointer { sp in
                                 x.withUnsafeBufferPointer { xp in
-                                    DispatchQueue.concurrentPerform(iterations: parts) { t in
+                                    Parallel.forEach(parts) { t in
                                         let gathered = KernelRouter.Gathered(n: b, d: d)
                                         let sums = UnsafeMutablePointer<Float>.allocate(capacity: m * d)
                                         defer { sums.deallocate() }

@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 /// What a PQ router is built and calibrated with.
@@ -24,7 +23,7 @@ public struct PQRouterParameters: Sendable {
     /// Queries per Adam step.
     public var batch = 256
     public var seed: UInt64 = 1
-    public var threads = 2
+    public var threads = Machine.cores
 
     public init(m: Int, coded: Int) {
         self.m = m
@@ -190,7 +189,7 @@ public enum PQRouterTrainer {
                 best.withUnsafeMutableBufferPointer { bb in
                     pos.withUnsafeMutableBufferPointer { pb in
                         keep.withUnsafeMutableBufferPointer { kb in
-                            DispatchQueue.concurrentPerform(iterations: parts) { t in
+                            Parallel.forEach(parts) { t in
                                 var r = router
                                 r.calibration = .learned
                                 let ws = PQRouter.Workspace(r)

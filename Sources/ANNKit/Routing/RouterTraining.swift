@@ -1,5 +1,4 @@
 import Glibc
-import Dispatch
 
 /// Training queries with, for each, the clusters that hold its nearest neighbour (several
 /// once the neighbour has been duplicated): the positives of a multi-label cross-entropy,
@@ -64,7 +63,7 @@ public struct RouterExamples: Sendable {
             }
             guard noise > 0 else { return }
             let bpp = bp.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: 8) { t in
+            Parallel.forEach(8) { t in
                 for r in (b * t / 8)..<(b * (t + 1) / 8) {
                     var g = RandomGenerator(seed: batchSeed ^ (UInt64(r) &* 0x9E37_79B9_7F4A_7C15))
                     var j = 0
@@ -127,8 +126,9 @@ public struct RouterEpoch: Sendable {
     public var samplesPerSecond: Double
 }
 
-/// Adam on OpenBLAS sgemm (both cores inside each product). Deterministic for a seed on one
-/// machine: the shuffles and the noise come from the seeded generator.
+/// Adam on OpenBLAS sgemm (each product in the fixed parts of `BLAS.gemmParallel`).
+/// Deterministic for a seed on one machine: the shuffles and the noise come from the seeded
+/// generator.
 public final class RouterTrainer {
     public private(set) var model: RouterModel
     private let p: RouterTrainingParameters
@@ -230,7 +230,7 @@ public final class RouterTrainer {
         var partLoss = [Double](repeating: 0, count: parts), partHits = [Int](repeating: 0, count: parts)
         partLoss.withUnsafeMutableBufferPointer { pl in
             partHits.withUnsafeMutableBufferPointer { ph in
-                DispatchQueue.concurrentPerform(iterations: parts) { t in
+                Parallel.forEach(parts) { t in
                     let lo = b * t / parts, hi = b * (t + 1) / parts
                     guard hi > lo else { return }
                     let r = lossAndGradient(logits + lo * k, n: hi - lo, k: k,

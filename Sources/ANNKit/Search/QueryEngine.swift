@@ -1,4 +1,3 @@
-import Dispatch
 import Glibc
 
 /// Answers queries from a packed index on storage. For a batch of queries it ranks the
@@ -33,7 +32,7 @@ public final class QueryEngine {
     public var prune: Float?
     public private(set) var totals = BatchTotals()
 
-    public init(index: PackedIndex, router: ClusterRouter, threads: Int = 2) {
+    public init(index: PackedIndex, router: ClusterRouter, threads: Int = Machine.cores) {
         self.index = index
         self.router = router
         self.threads = max(1, threads)
@@ -52,7 +51,7 @@ public final class QueryEngine {
         q.withUnsafeBufferPointer { qp in
             out.withUnsafeMutableBufferPointer { op in
                 let block = 256
-                DispatchQueue.concurrentPerform(iterations: (n + block - 1) / block) { b in
+                Parallel.forEach((n + block - 1) / block) { b in
                     let lo = b * block, hi = min(n, lo + block)
                     router.score(queries: qp.baseAddress! + lo * d, n: hi - lo, dim: d, into: op.baseAddress! + lo * kc)
                 }
@@ -81,7 +80,7 @@ public final class QueryEngine {
                 // One scores buffer per worker, reused block after block: allocating one per
                 // block lets the allocator keep several per thread.
                 let block = 256, blocks = (n + block - 1) / block, workers = max(1, min(threads, blocks))
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                Parallel.forEach(workers) { w in
                     let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(n, block) * kc)
                     defer { scores.deallocate() }
                     for b in stride(from: w, to: blocks, by: workers) {
@@ -122,9 +121,6 @@ public final class QueryEngine {
         // Fetch and scan, cluster-major; each worker keeps its own heaps, merged at the end.
         let workers = min(threads, max(1, work.count))
         let heaps = (0..<workers).map { _ in NeighborHeaps(count: n, k: k) }
-        let lock = Lock()
-        var next = 0
-        var failure: Error?
         var norms = [Float](repeating: 0, count: n)
         q.withUnsafeBufferPointer { qp in
             norms.withUnsafeMutableBufferPointer { Kernels.squaredNorms(qp.baseAddress!, n: n, d: d, into: $0.baseAddress!) }
@@ -133,32 +129,16 @@ public final class QueryEngine {
         if let i = norms.firstIndex(where: { NormLimit.exceeds(Double($0)) }) {
             throw ANNError.badData(source: "query \(i)", message: "squared norm \(NormLimit.describe(Double(norms[i]))) is too large: distances would overflow float32")
         }
-        q.withUnsafeBufferPointer { qp in
-            norms.withUnsafeBufferPointer { qn in
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    let buffers = ClusterBuffers()
-                    var group = [Float]()
-                    var dots = [Float]()
-                    var xnorms = [Float]()
-                    while true {
-                        let item: Int? = lock.withLock {
-                            guard failure == nil, next < work.count else { return nil }
-                            next += 1
-                            return work[next - 1]
-                        }
-                        guard let c = item else { break }
-                        do {
-                            let m = try index.fetch(c, into: buffers)
-                            try scan(cluster: c, vectors: m, buffers: buffers, members: members[c], queries: qp.baseAddress!,
-                                 queryNorms: qn.baseAddress!, heaps: heaps[w], group: &group, dots: &dots, xnorms: &xnorms)
-                        } catch {
-                            lock.withLock { if failure == nil { failure = error } }
-                        }
-                    }
+        try q.withUnsafeBufferPointer { qp in
+            try norms.withUnsafeBufferPointer { qn in
+                try Parallel.queue(items: work.count, workers: workers, scratch: { Scan() }) { item, w, scratch in
+                    let c = work[item]
+                    let m = try index.fetch(c, into: scratch.buffers)
+                    try scan(cluster: c, vectors: m, buffers: scratch.buffers, members: members[c], queries: qp.baseAddress!,
+                             queryNorms: qn.baseAddress!, heaps: heaps[w], group: &scratch.group, dots: &scratch.dots, xnorms: &scratch.xnorms)
                 }
             }
         }
-        if let failure { throw failure }
         for w in 1..<workers { heaps[0].merge(heaps[w]) }
         let seconds = clock.seconds
         let micros = Int(seconds * 1e6)
@@ -168,6 +148,14 @@ public final class QueryEngine {
         totals.bytesRead += work.reduce(0) { $0 + index.entries[$1].size }
         totals.seconds += seconds
         return (heaps[0].neighborList(metric: index.metric), stats)
+    }
+
+    /// A scanning worker's buffers, reused cluster after cluster.
+    private struct Scan {
+        let buffers = ClusterBuffers()
+        var group = [Float]()
+        var dots = [Float]()
+        var xnorms = [Float]()
     }
 
     /// Exact distances from one fetched cluster to the queries that chose it: sgemm screens,

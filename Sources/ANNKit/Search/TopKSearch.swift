@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Exact k-nearest-neighbour search of a set of queries over base vectors that arrive in
 /// blocks, in id order.
 ///
@@ -145,7 +143,7 @@ public final class TopKSearch {
         let job = Tile(screenQueries: screenQueries, screenQueryNorms: screenQueryNorms, screenBase: screenBase,
                        screenBaseNorms: UnsafePointer(screenNorms), screenDim: sd, base: base, maxBaseNorm: maxBaseNorm,
                        n: n, firstID: firstID)
-        DispatchQueue.concurrentPerform(iterations: tiles) { t in
+        Parallel.forEach(tiles) { t in
             let q0 = t * Self.queryTile
             measured[t] = self.search(job, queries: q0..<min(count, q0 + Self.queryTile))
         }
@@ -227,7 +225,7 @@ public final class TopKSearch {
 /// Runs `body` over contiguous row ranges of `0..<n` on all cores.
 func parallelRows(_ n: Int, minimum: Int = 4096, _ body: (Range<Int>) -> Void) {
     let parts = max(1, min(64, n / minimum))
-    DispatchQueue.concurrentPerform(iterations: parts) { p in
+    Parallel.forEach(parts) { p in
         body((n * p / parts)..<(n * (p + 1) / parts))
     }
 }
