@@ -23,15 +23,7 @@ public struct DupCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The router model (from ann-train).", valueName: "file"))
     var model: String
 
-    @Option(help: ArgumentHelp("The packed index the model routes for; its clusters are the current membership.", valueName: "file"))
-    var index: String
-
-    @Option(help: ArgumentHelp("Exact neighbours of the training queries.", valueName: "file"))
-    var gt: String
-
-    /// Refused: kept only to say where membership comes from now.
-    @Option(help: ArgumentHelp(visibility: .private))
-    var assignments: String?
+    @OptionGroup var inputs: TrainingInputs
 
     @Option(help: ArgumentHelp("Share of the marked pairs whose key is copied.", valueName: "f"))
     var fraction = 0.2
@@ -40,7 +32,7 @@ public struct DupCommand: ParsableCommand {
     var rank = Duplication.Ranking.confidence
 
     @Option(help: ArgumentHelp("The share of the queries ann-train holds out (must match its --validation): they are never marked, so validation stays blind to duplication.", valueName: "fraction"))
-    var validation = 0.1
+    var validation = TrainingSet.defaultValidation
 
     @Option(help: "Random seed (for --rank random).")
     var seed: UInt64 = 1
@@ -56,7 +48,6 @@ public struct DupCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        try refuseAssignments(assignments)
         if !(fraction >= 0 && fraction <= 1) { throw ValidationError("--fraction must be between 0 and 1") }
         if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
         try checkForm(of: output, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "-o")
@@ -64,14 +55,11 @@ public struct DupCommand: ParsableCommand {
 
     public func run() throws {
         let say = Reporter(tool: "ann-dup", verbosity: verbosity)
-        let idx = try PackedIndex(path: index)
+        let idx = try PackedIndex(path: inputs.index)
         let router = try ModelFile(path: model, for: idx).router()
-        let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from, gt: gt)
-        let truth = inputs.truth, assignment = inputs.assignment
-        let out = try OutputFile(path: output)
-        let ex = try RouterExamples(queries: inputs.queries, dim: idx.dim, truth: truth, assignment: assignment, source: gt)
-        let keys = (0..<ex.count).map { truth.ids[$0 * truth.k] }
-        let (result, r) = Duplication.run(model: router, examples: ex, keys: keys, assignment: assignment,
+        let set = try inputs.load(for: idx, queries: queriesPath, from: input.from)
+        let out = try openOutput(output)
+        let (result, r) = Duplication.run(model: router, examples: try set.examples(), keys: set.keys, assignment: set.assignment,
                                           fraction: fraction, ranking: rank, seed: seed,
                                           skip: { [validation] in RouterExamples.isHeldOut($0, validation: validation) })
         try result.write(to: out, format: formatOf(output),

@@ -31,20 +31,8 @@ struct TruthOptions: ParsableArguments {
     /// Loads the truth; a foreign one does not record its metric, so it takes `metric`, the
     /// metric of `what` (the results, or an index).
     func load(metric: Metric, of what: String) throws -> NeighborList {
-        try loadTruth(gt, distances: gtDistances, metric: metric, of: what)
+        try NeighborList.loadTruth(gt, distances: gtDistances, metric: metric, comparedWith: what)
     }
-}
-
-/// Loads a ground truth for `metric`, the metric another input file records: a foreign one
-/// (ids alone) records no metric and takes it; a native one must be for it, else it is refused
-/// as bad data (two files that contradict each other, not a wrong request) naming `what` (the
-/// results, or an index) that has the other metric.
-func loadTruth(_ gt: String, distances: String? = nil, metric: Metric, of what: String) throws -> NeighborList {
-    let t = try NeighborList.load(gt, distances: distances, metric: metric)
-    guard t.metric == metric else {
-        throw ANNError.badData(source: gt, message: "ground truth for --metric \(t.metric.rawValue), \(what) for \(metric.rawValue)")
-    }
-    return t
 }
 
 /// Refuses a run in which two inputs would read standard input; `inputs` pairs each input's
@@ -93,11 +81,7 @@ struct EvalScoreCommand: ParsableCommand {
             guard table.rows == recall.queries else {
                 throw ANNError.badData(source: table.source, message: "\(table.rows) queries, the results have \(recall.queries)")
             }
-            for name in ["clusters", "vectors", "bytes", "micros"] {
-                let s = table.column(name).sorted()
-                let mean = Double(s.reduce(0, +)) / Double(max(1, s.count))
-                lines.append((name, "mean \(fmt1(mean)), p50 \(percentile(s, 50)), p99 \(percentile(s, 99))"))
-            }
+            for name in ["clusters", "vectors", "bytes", "micros"] { lines.append((name, spread(table.column(name)))) }
         }
         try writeStandardOutput(lines.map { $0.0.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + $0.1 + "\n" }.joined())
     }
@@ -192,7 +176,7 @@ struct EvalSweepCommand: ParsableCommand {
         }
         // Each worker keeps k neighbours (id and distance) for every query.
         try MemoryLimit.check(count: t.count * k * (threads + 1), size: 8, for: "-k \(k) for \(t.count) queries on \(threads) threads")
-        let out = try OutputFile(path: output, text: true)
+        let out = try openOutput(output, text: true)
         let engine = try routing.engine(for: idx, threads: threads)
         var points = [RecallCurve.Point]()
         let all = try settings()

@@ -46,7 +46,7 @@ public struct GroundTruthCommand: ParsableCommand {
         let clock = Stopwatch()
         let queries = try VectorReader(path: queriesPath, from: input.from)
         let baseReader = try VectorReader(path: base, from: baseFrom)
-        let out = try OutputFile(path: output.output)
+        let out = try openOutput(output.output)
         let q = try queries.readAll()
         say.info("read \(q.count / queries.dim) queries of dimension \(queries.dim) in \(seconds(clock.seconds))")
         let list = try GroundTruth.compute(queries: q, dim: queries.dim, base: baseReader, k: k, metric: metric.metric) {

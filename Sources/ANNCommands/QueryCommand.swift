@@ -91,14 +91,14 @@ public struct QueryCommand: ParsableCommand {
         let say = Reporter(tool: "ann-query", verbosity: verbosity)
         let clock = Stopwatch()
         let idx = try PackedIndex(path: index)
-        _ = try resolveMetric(recorded: idx.metric, requested: metric, what: index)
+        _ = try Metric.resolve(recorded: idx.metric, requested: metric, source: index)
         let queries = try VectorReader(path: queriesPath, from: input.from)
         guard queries.dim == idx.dim else {
             throw ANNError.badData(source: queries.name, message: "queries have dimension \(queries.dim), the index \(idx.dim)")
         }
         if k > idx.vectorCount { throw ANNError.usage("-k (\(k)) is larger than the index (\(idx.vectorCount) vectors)") }
-        let out = try OutputFile(path: output.output)
-        let statsOut = try stats.map { try OutputFile(path: $0) }
+        let out = try openOutput(output.output)
+        let statsOut = try stats.map { try openOutput($0) }
         if dropCache { idx.dropCache() }
         let engine = try routing.engine(for: idx, threads: threads)
         say.info("router memory: \(routerMemory(engine.router, index: idx))")
@@ -141,17 +141,11 @@ public struct QueryCommand: ParsableCommand {
             let t = engine.totals
             say.info("\(all.count) queries in \(seconds(t.seconds)): \(String(format: "%.0f", Double(all.count) / max(t.seconds, 1e-9))) queries/s on \(threads) thread\(threads == 1 ? "" : "s")")
             for (name, values) in [("clusters", all.map(\.clusters)), ("vectors", all.map(\.vectors)), ("bytes", all.map(\.bytes)), ("micros", all.map(\.micros))] {
-                let s = values.sorted()
-                let mean = Double(values.reduce(0, +)) / Double(max(1, values.count))
-                say.info("\(name) per query: mean \(String(format: "%.1f", mean)), p50 \(percentile(s, 50)), p99 \(percentile(s, 99))")
+                say.info("\(name) per query: \(spread(values))")
             }
             say.info("read \(t.clustersRead) cluster frames, \(t.bytesRead) bytes from storage; total \(seconds(clock.seconds))")
         }
     }
-}
-
-func percentile(_ sorted: [Int], _ p: Int) -> Int {
-    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * p / 100)]
 }
 
 /// Both cores by default, as the machine has them.
