@@ -135,7 +135,7 @@ struct EvalSweepCommand: ParsableCommand {
             throw ValidationError("--nprobe, --budget and --threshold exclude each other")
         }
         try routing.checkThreshold(threshold != nil)
-        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
+        try Bounds.checkNeighbors(k)
         try Bounds.checkThreads(threads)
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1]") }
         _ = try settings()
@@ -167,9 +167,7 @@ struct EvalSweepCommand: ParsableCommand {
         let idx = try PackedIndex(path: index)
         let t = try truth.load(metric: idx.metric, of: "the index \(index)")
         let reader = try VectorReader(path: queriesPath, from: input.from)
-        guard reader.dim == idx.dim else {
-            throw ANNError.badData(source: reader.name, message: "queries have dimension \(reader.dim), the index \(idx.dim)")
-        }
+        try idx.checkQueries(reader)
         let q = try reader.readAll()
         guard q.count / idx.dim == t.count else {
             throw ANNError.badData(source: truth.gt, message: "\(t.count) queries of ground truth, \(q.count / idx.dim) queries")

@@ -50,7 +50,7 @@ public struct KMeansCommand: ParsableCommand {
     var metric: Metric?
 
     @OptionGroup var input: InputOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var output: OutputOptions<CentroidForms>
     @OptionGroup var verbosity: VerbosityOptions
 
     @Argument(help: ArgumentHelp("Vectors to cluster (default: stdin).", valueName: "input"))
@@ -83,7 +83,7 @@ public struct KMeansCommand: ParsableCommand {
         if replicate && assignments == nil { throw ValidationError("--replicate needs --assignments") }
         if let r = replicas, r < 1 { throw ValidationError("--replicas must be at least 1") }
         if let e = epsilon, !(e >= 0 && e.isFinite) { throw ValidationError("--epsilon must be a number of at least 0") }
-        try output.check(allowed: [.native, .fvecs, .fbin], what: "centroids")
+        try output.check()
         if let a = assignments { try checkForm(of: a, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "--assignments") }
     }
 

@@ -55,7 +55,7 @@ public struct QueryCommand: ParsableCommand {
     var metric: Metric?
 
     @OptionGroup var input: InputOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var output: OutputOptions<NeighborListForms>
     @OptionGroup var verbosity: VerbosityOptions
 
     @Argument(help: ArgumentHelp("Query vectors (default: stdin).", valueName: "queries"))
@@ -64,7 +64,7 @@ public struct QueryCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
+        try Bounds.checkNeighbors(k)
         if [nprobe != nil, budget != nil, threshold != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--nprobe, --budget and --threshold exclude each other")
         }
@@ -78,7 +78,7 @@ public struct QueryCommand: ParsableCommand {
         if stats == "-" && (output.output == nil || output.output == "-") {
             throw ValidationError("--stats and the results cannot both go to stdout")
         }
-        try output.check(allowed: [.native, .ivecs, .ibin, .fvecs, .fbin], what: "a neighbour list")
+        try output.check()
     }
 
     var selection: ProbeSelection {
@@ -93,9 +93,7 @@ public struct QueryCommand: ParsableCommand {
         let idx = try PackedIndex(path: index)
         _ = try Metric.resolve(recorded: idx.metric, requested: metric, source: index)
         let queries = try VectorReader(path: queriesPath, from: input.from)
-        guard queries.dim == idx.dim else {
-            throw ANNError.badData(source: queries.name, message: "queries have dimension \(queries.dim), the index \(idx.dim)")
-        }
+        try idx.checkQueries(queries)
         if k > idx.vectorCount { throw ANNError.usage("-k (\(k)) is larger than the index (\(idx.vectorCount) vectors)") }
         let out = try openOutput(output.output)
         let statsOut = try stats.map { try openOutput($0) }

@@ -2,6 +2,9 @@ import ANNKit
 import ArgumentParser
 import Foundation
 
+/// The kinds --router takes, by the name the command layer's clients know them by.
+public typealias RouterKind = ANNKit.RouterKind
+
 extension RouterKind: ExpressibleByArgument {}
 extension PointPrecision: ExpressibleByArgument {}
 extension PQRouter.Calibration: ExpressibleByArgument {

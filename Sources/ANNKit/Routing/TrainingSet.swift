@@ -19,9 +19,7 @@ public struct TrainingSet {
     /// name cannot) and their ground truth `gt` for `index`, named `indexName` in messages.
     public init(index: PackedIndex, indexName: String, queries path: String?, from: FileFormat?, truth gt: String) throws {
         let reader = try VectorReader(path: path, from: from)
-        guard reader.dim == index.dim else {
-            throw ANNError.badData(source: reader.name, message: "queries have dimension \(reader.dim), the index \(index.dim)")
-        }
+        try index.checkQueries(reader)
         queries = try reader.readAll()
         index.metric.prepare(&queries, d: index.dim)
         truth = try NeighborList.loadTruth(gt, metric: index.metric, comparedWith: "the index \(indexName)")
