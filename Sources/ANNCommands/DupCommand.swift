@@ -42,14 +42,11 @@ public struct DupCommand: ParsableCommand {
     var output: String
     @OptionGroup var verbosity: VerbosityOptions
 
-    @Argument(help: ArgumentHelp("Training queries (default: stdin).", valueName: "queries"))
-    var queriesPath: String?
-
     public init() {}
 
     public func validate() throws {
         if !(fraction >= 0 && fraction <= 1) { throw ValidationError("--fraction must be between 0 and 1") }
-        if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
+        try TrainingInputs.checkValidation(validation)
         try checkForm(of: output, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "-o")
     }
 
@@ -57,7 +54,7 @@ public struct DupCommand: ParsableCommand {
         let say = Reporter(tool: "ann-dup", verbosity: verbosity)
         let idx = try PackedIndex(path: inputs.index)
         let router = try ModelFile(path: model, for: idx).router()
-        let set = try inputs.load(for: idx, queries: queriesPath, from: input.from)
+        let set = try inputs.load(for: idx, from: input.from)
         let out = try openOutput(output)
         let (result, r) = Duplication.run(model: router, examples: try set.examples(), keys: set.keys, assignment: set.assignment,
                                           fraction: fraction, ranking: rank, seed: seed,

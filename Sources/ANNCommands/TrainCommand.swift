@@ -104,9 +104,6 @@ public struct TrainCommand: ParsableCommand {
     var output: String
     @OptionGroup var verbosity: VerbosityOptions
 
-    @Argument(help: ArgumentHelp("Training queries (default: stdin).", valueName: "queries"))
-    var queriesPath: String?
-
     public init() {}
 
     public func validate() throws {
@@ -120,7 +117,7 @@ public struct TrainCommand: ParsableCommand {
         if let r = pointLr, !(r >= 0) { throw ValidationError("--point-lr must not be negative") }
         if let n = noise, !(n >= 0) { throw ValidationError("--noise must not be negative") }
         if let w = weightDecay, !(w >= 0) { throw ValidationError("--weight-decay must not be negative") }
-        if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
+        try TrainingInputs.checkValidation(validation)
         try checkForm(of: output, allowed: [.native], what: "a router model", flag: "-o")
         if calibration != nil && initModel != nil { throw ValidationError("--calibration is for a new --router pq, which --init cannot continue") }
         if codedShare != nil && initModel != nil { throw ValidationError("--coded-share is for a new --router pq, which --init cannot continue") }
@@ -177,7 +174,7 @@ public struct TrainCommand: ParsableCommand {
         // Sized before the training queries are read: a budget no PQ router fits is refused first.
         let pq = try namedKind == .pq
             ? plan.pq(index: idx, budget: budget, memory: memory, threads: ProcessInfo.processInfo.activeProcessorCount) : nil
-        let set = try inputs.load(for: idx, queries: queriesPath, from: input.from)
+        let set = try inputs.load(for: idx, from: input.from)
         let out = try openOutput(output)
         let (train, held) = try set.examples().split(validation: validation)
         say.info("\(train.count) training queries, \(held.count) held out; \(idx.clusterCount) clusters")

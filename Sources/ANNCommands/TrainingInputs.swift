@@ -1,9 +1,9 @@
 import ANNKit
 import ArgumentParser
 
-/// --gt and --index, what ann-train and ann-dup both read for the index they route for, and
-/// the former --assignments they both refuse: declared once, so that the two tools cannot
-/// drift apart (they must see the same training examples).
+/// --gt, --index and the training queries, what ann-train and ann-dup both read for the index
+/// they route for, and the former --assignments they both refuse: declared once, so that the
+/// two tools cannot drift apart (they must see the same training examples).
 struct TrainingInputs: ParsableArguments {
     @Option(help: ArgumentHelp("Exact neighbours of the training queries (native list, or .ivecs).", valueName: "file"))
     var gt: String
@@ -15,6 +15,9 @@ struct TrainingInputs: ParsableArguments {
     @Option(help: ArgumentHelp("The packed index the model routes for; its clusters say which hold each neighbour.", valueName: "file"))
     var index: String
 
+    @Argument(help: ArgumentHelp("Training queries (default: stdin).", valueName: "queries"))
+    var queries: String?
+
     init() {}
 
     /// Membership comes from the index, so an assignment of another clustering cannot be
@@ -25,8 +28,13 @@ struct TrainingInputs: ParsableArguments {
         }
     }
 
-    /// The training queries at `queries` (in the form `from`) and their ground truth, for `index`.
-    func load(for index: PackedIndex, queries: String?, from: FileFormat?) throws -> TrainingSet {
+    /// Refuses a --validation share that would hold out half the queries or more.
+    static func checkValidation(_ share: Double) throws {
+        if !(share >= 0 && share < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
+    }
+
+    /// The training queries (in the form `from`) and their ground truth, for `index`.
+    func load(for index: PackedIndex, from: FileFormat?) throws -> TrainingSet {
         try TrainingSet(index: index, indexName: self.index, queries: queries, from: from, truth: gt)
     }
 }
