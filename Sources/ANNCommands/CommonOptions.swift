@@ -48,6 +48,12 @@ public enum NeighborListForms: FormList {
     public static let what = "a neighbour list"
 }
 
+/// Assignments: ann-kmeans --assignments, ann-dup -o.
+public enum AssignmentForms: FormList {
+    public static let forms: [FileFormat] = [.native, .ivecs, .ibin]
+    public static let what = "an assignment"
+}
+
 /// A form named on the command line. Every form parses, so that a tool can say why one it
 /// does not take is refused; its help lists only those of `Forms`.
 public struct NamedForm<Forms: FormList>: ExpressibleByArgument {
@@ -106,6 +112,16 @@ public struct OutputOptions<Kind: FormList>: ParsableArguments {
         if let o = output { try checkForm(of: o, allowed: Set(Kind.forms), what: Kind.what, flag: "-o") }
         try form?.check(flag: "--to")
     }
+}
+
+/// The forms of `Forms` as help names them: ".ivecs, .ibin or native".
+func formNames<Forms: FormList>(_ forms: Forms.Type) -> String {
+    listed(Forms.forms.filter { $0 != .native }.map { "." + $0.rawValue } + (Forms.forms.contains(.native) ? ["native"] : []))
+}
+
+/// Refuses an output name whose extension names none of `Forms`, or `.zst`.
+func checkForm<Forms: FormList>(of path: String, _ forms: Forms.Type, flag: String) throws {
+    try checkForm(of: path, allowed: Set(Forms.forms), what: Forms.what, flag: flag)
 }
 
 /// Refuses an output name whose extension names a form that cannot hold `what`, or `.zst`

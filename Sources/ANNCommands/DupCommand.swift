@@ -38,7 +38,7 @@ public struct DupCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     @OptionGroup var input: InputOptions
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the new assignment to FILE (.ivecs, .ibin or native).", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the new assignment to FILE (\(formNames(AssignmentForms.self))).", valueName: "file"))
     var output: String
     @OptionGroup var verbosity: VerbosityOptions
 
@@ -47,7 +47,7 @@ public struct DupCommand: ParsableCommand {
     public func validate() throws {
         if !(fraction >= 0 && fraction <= 1) { throw ValidationError("--fraction must be between 0 and 1") }
         try TrainingInputs.checkValidation(validation)
-        try checkForm(of: output, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "-o")
+        try checkForm(of: output, AssignmentForms.self, flag: "-o")
     }
 
     public func run() throws {

@@ -31,7 +31,7 @@ public struct KMeansCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "Seeding: kmeans++ or random (default \(KMeansParameters.defaultInitialization.rawValue)).")
     var initialization: KMeansParameters.Initialization?
 
-    @Option(help: ArgumentHelp("Also write the cluster of every input vector to FILE (.ivecs, .ibin or native).", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write the cluster of every input vector to FILE (\(formNames(AssignmentForms.self))).", valueName: "file"))
     var assignments: String?
 
     @Option(help: ArgumentHelp("Train nothing: assign the input to these centroids (needs --assignments; writes no centroids).", valueName: "file"))
@@ -84,7 +84,7 @@ public struct KMeansCommand: ParsableCommand {
         if let r = replicas, r < 1 { throw ValidationError("--replicas must be at least 1") }
         if let e = epsilon, !(e >= 0 && e.isFinite) { throw ValidationError("--epsilon must be a number of at least 0") }
         try output.check()
-        if let a = assignments { try checkForm(of: a, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "--assignments") }
+        if let a = assignments { try checkForm(of: a, AssignmentForms.self, flag: "--assignments") }
     }
 
     public func run() throws {

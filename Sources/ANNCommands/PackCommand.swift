@@ -16,7 +16,7 @@ public struct PackCommand: ParsableCommand {
             """,
         version: toolVersion)
 
-    @Option(help: ArgumentHelp("Cluster of every base vector (.ivecs, .ibin or native).", valueName: "file"))
+    @Option(help: ArgumentHelp("Cluster of every base vector (\(formNames(AssignmentForms.self))).", valueName: "file"))
     var assignments: String
 
     @Option(help: ArgumentHelp("The clustering's centroids.", valueName: "file"))

@@ -19,7 +19,13 @@ extension PQRouter.Calibration: ExpressibleByArgument {
 }
 extension MemoryBudget: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
-    public var defaultValueDescription: String { self == .standard ? "16B/vector" : description }
+    /// As --memory takes it.
+    public var defaultValueDescription: String {
+        switch self {
+        case .bytes(let b): return "\(b)"
+        case .perVector(let v): return "\(v == v.rounded() ? String(Int(v)) : String(v))B/vector"
+        }
+    }
 }
 
 public struct TrainCommand: ParsableCommand {
