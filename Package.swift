@@ -24,7 +24,8 @@ let package = Package(
         .target(
             name: "ANNCommands",
             dependencies: ["ANNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "ANNKitTests", dependencies: ["ANNKit"]),
+        // ANNCommands for the exit status of each library error, which the command layer decides.
+        .testTarget(name: "ANNKitTests", dependencies: ["ANNKit", "ANNCommands"]),
         .testTarget(name: "ANNCommandsTests", dependencies: ["ANNCommands", "ANNKit"]),
         .testTarget(name: "CLITests", dependencies: ["ANNKit"] + tools.map { .target(name: $0) }),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["ANNCommands"]) },

@@ -20,6 +20,10 @@ enum Bounds {
     /// ann-train --hidden: each hidden layer holds hidden² weights (and Adam's two moments).
     static let hidden = 8192
 
+    static func checkNeighbors(_ k: Int) throws {
+        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
+    }
+
     static func checkThreads(_ threads: Int) throws {
         if threads < 1 || threads > Bounds.threads { throw ValidationError("--threads must be at least 1 and at most \(Bounds.threads)") }
     }

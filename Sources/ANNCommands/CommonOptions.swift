@@ -21,39 +21,107 @@ public struct VerbosityOptions: ParsableArguments {
     }
 }
 
-/// The main input (a file, or stdin for none or "-") and its form.
-public struct InputOptions: ParsableArguments {
-    @Option(name: .customLong("from"), help: ArgumentHelp(
-        "Form of the main input when its name does not tell: native, fvecs, bvecs, ivecs, fbin, u8bin, ibin.",
-        valueName: "form"))
-    public var from: FileFormat?
-
-    public init() {}
+/// The forms a tool reads or writes for one of its inputs or outputs, and what they hold: the
+/// one list that both its help and its validation use.
+public protocol FormList {
+    /// In the order help lists them.
+    static var forms: [FileFormat] { get }
+    /// What the forms hold, for messages ("vectors", "a neighbour list").
+    static var what: String { get }
 }
 
-/// -o and --to: where the main output goes and in which form.
-public struct OutputOptions: ParsableArguments {
+/// Vectors: the main input of every tool that takes --from.
+public enum VectorForms: FormList {
+    public static let forms: [FileFormat] = [.native, .fvecs, .bvecs, .fbin, .u8bin]
+    public static let what = "vectors"
+}
+
+/// ann-kmeans's centroids: float32 vectors.
+public enum CentroidForms: FormList {
+    public static let forms: [FileFormat] = [.native, .fvecs, .fbin]
+    public static let what = "centroids"
+}
+
+/// The neighbour lists of ann-groundtruth and ann-query: ids, or the distances alone.
+public enum NeighborListForms: FormList {
+    public static let forms: [FileFormat] = [.native, .ivecs, .ibin, .fvecs, .fbin]
+    public static let what = "a neighbour list"
+}
+
+/// Assignments: ann-kmeans --assignments, ann-dup -o.
+public enum AssignmentForms: FormList {
+    public static let forms: [FileFormat] = [.native, .ivecs, .ibin]
+    public static let what = "an assignment"
+}
+
+/// A form named on the command line. Every form parses, so that a tool can say why one it
+/// does not take is refused; its help lists only those of `Forms`.
+public struct NamedForm<Forms: FormList>: ExpressibleByArgument {
+    public let format: FileFormat
+
+    public init?(argument: String) {
+        guard let f = FileFormat(rawValue: argument) else { return nil }
+        format = f
+    }
+
+    public static var allValueStrings: [String] { Forms.forms.map(\.rawValue) }
+    public static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
+    public var defaultValueDescription: String { format.rawValue }
+
+    /// Refuses a form that cannot hold `Forms.what`, naming the option as `flag`.
+    func check(flag: String) throws {
+        guard !Forms.forms.contains(format) else { return }
+        throw ValidationError("\(flag) \(format.rawValue) cannot hold \(Forms.what); use \(Forms.forms.map(\.rawValue).sorted().joined(separator: ", "))")
+    }
+}
+
+/// The main input (a file, or stdin for none or "-") and its form.
+public struct InputOptions: ParsableArguments {
+    @Option(name: .customLong("from"), help: ArgumentHelp("Form of the main input when its name does not tell.", valueName: "form"))
+    var form: NamedForm<VectorForms>?
+
+    public init() {}
+
+    public func validate() throws { try form?.check(flag: "--from") }
+
+    /// The form --from names, if any.
+    public var from: FileFormat? { form?.format }
+}
+
+/// -o and --to: where the main output goes and in which form, one of `Kind`'s.
+public struct OutputOptions<Kind: FormList>: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp(
-        "Write the output to FILE (default: stdout). Its extension picks the form: .fvecs, .bvecs, .ivecs, .fbin, .u8bin, .ibin; native otherwise.",
+        "Write the output to FILE (default: stdout). Its extension picks the form: \(Kind.forms.filter { $0 != .native }.map { "." + $0.rawValue }.joined(separator: ", ")); native otherwise.",
         valueName: "file"))
     public var output: String?
 
     @Option(name: .customLong("to"), help: ArgumentHelp(
         "Form of the output, overriding the extension (and the form written to stdout).", valueName: "form"))
-    public var to: FileFormat?
+    var form: NamedForm<Kind>?
 
     public init() {}
+
+    /// The form --to names, if any.
+    public var to: FileFormat? { form?.format }
 
     /// The form to write: --to, else the extension of -o, else native.
     public var format: FileFormat { to ?? output.flatMap(FileFormat.fromPath) ?? .native }
 
-    /// Refuses, before any work, a form that cannot hold `what` and a compressed name.
-    public func check(allowed: Set<FileFormat>, what: String) throws {
-        if let o = output { try checkForm(of: o, allowed: allowed, what: what, flag: "-o") }
-        if let t = to, !allowed.contains(t) {
-            throw ValidationError("--to \(t.rawValue) cannot hold \(what); use \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
-        }
+    /// Refuses, before any work, a form that cannot hold the output and a compressed name.
+    public func check() throws {
+        if let o = output { try checkForm(of: o, allowed: Set(Kind.forms), what: Kind.what, flag: "-o") }
+        try form?.check(flag: "--to")
     }
+}
+
+/// The forms of `Forms` as help names them: ".ivecs, .ibin or native".
+func formNames<Forms: FormList>(_ forms: Forms.Type) -> String {
+    listed(Forms.forms.filter { $0 != .native }.map { "." + $0.rawValue } + (Forms.forms.contains(.native) ? ["native"] : []))
+}
+
+/// Refuses an output name whose extension names none of `Forms`, or `.zst`.
+func checkForm<Forms: FormList>(of path: String, _ forms: Forms.Type, flag: String) throws {
+    try checkForm(of: path, allowed: Set(Forms.forms), what: Forms.what, flag: flag)
 }
 
 /// Refuses an output name whose extension names a form that cannot hold `what`, or `.zst`

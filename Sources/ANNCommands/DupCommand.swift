@@ -26,15 +26,7 @@ public struct DupCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The router model (from ann-train).", valueName: "file"))
     var model: String
 
-    @Option(help: ArgumentHelp("The packed index the model routes for; its clusters are the current membership.", valueName: "file"))
-    var index: String
-
-    @Option(help: ArgumentHelp("Exact neighbours of the training queries.", valueName: "file"))
-    var gt: String
-
-    /// Refused: kept only to say where membership comes from now.
-    @Option(help: ArgumentHelp(visibility: .private))
-    var assignments: String?
+    @OptionGroup var inputs: TrainingInputs
 
     @Option(help: ArgumentHelp("Share of the marked pairs whose key is copied.", valueName: "f"))
     var fraction = 0.2
@@ -43,48 +35,41 @@ public struct DupCommand: ParsableCommand {
     var rank = Duplication.Ranking.confidence
 
     @Option(help: ArgumentHelp("The share of the queries ann-train holds out (must match its --validation): they are never marked, so validation stays blind to duplication.", valueName: "fraction"))
-    var validation = 0.1
+    var validation = TrainingSet.defaultValidation
 
     @Option(help: "Random seed (for --rank random).")
     var seed: UInt64 = 1
 
     @OptionGroup var input: InputOptions
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the new assignment to FILE (.ivecs, .ibin or native).", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the new assignment to FILE (\(formNames(AssignmentForms.self))).", valueName: "file"))
     var output: String?
 
     @Option(help: ArgumentHelp("Write the next packed index to FILE, from the index's own vectors (no pass over the base).", valueName: "file"))
     var nextIndex: String?
     @OptionGroup var verbosity: VerbosityOptions
 
-    @Argument(help: ArgumentHelp("Training queries (default: stdin).", valueName: "queries"))
-    var queriesPath: String?
-
     public init() {}
 
     public func validate() throws {
-        try refuseAssignments(assignments)
         if !(fraction >= 0 && fraction <= 1) { throw ValidationError("--fraction must be between 0 and 1") }
-        if !(validation >= 0 && validation < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
+        try TrainingInputs.checkValidation(validation)
         guard output != nil || nextIndex != nil else { throw ValidationError("missing -o (the new assignment) or --next-index (the next index)") }
-        if let output { try checkForm(of: output, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "-o") }
+        if let output { try checkForm(of: output, AssignmentForms.self, flag: "-o") }
         if let nextIndex {
             try checkForm(of: nextIndex, allowed: [.native], what: "a packed index", flag: "--next-index")
             if nextIndex == output { throw ValidationError("-o and --next-index name the same file") }
-            if nextIndex == index { throw ValidationError("--next-index names the index being read (--index)") }
+            if nextIndex == inputs.index { throw ValidationError("--next-index names the index being read (--index)") }
         }
     }
 
     public func run() throws {
         let say = Reporter(tool: "ann-dup", verbosity: verbosity)
-        let idx = try PackedIndex(path: index)
+        let idx = try PackedIndex(path: inputs.index)
         let router = try ModelFile(path: model, for: idx).router()
-        let inputs = try TrainingInputs(index: idx, indexPath: index, queriesPath: queriesPath, from: input.from, gt: gt)
-        let truth = inputs.truth, assignment = inputs.assignment
-        let out = try output.map { try OutputFile(path: $0) }
-        let nextOut = try nextIndex.map { try OutputFile(path: $0) }
-        let ex = try RouterExamples(queries: inputs.queries, dim: idx.dim, truth: truth, assignment: assignment, source: gt)
-        let keys = (0..<ex.count).map { truth.ids[$0 * truth.k] }
-        let (result, r) = Duplication.run(model: router, examples: ex, keys: keys, assignment: assignment,
+        let set = try inputs.load(for: idx, from: input.from)
+        let out = try output.map { try openOutput($0) }
+        let nextOut = try nextIndex.map { try openOutput($0) }
+        let (result, r) = Duplication.run(model: router, examples: try set.examples(), keys: set.keys, assignment: set.assignment,
                                           fraction: fraction, ranking: rank, seed: seed,
                                           skip: { [validation] in RouterExamples.isHeldOut($0, validation: validation) })
         if let out, let output {
@@ -92,7 +77,7 @@ public struct DupCommand: ParsableCommand {
                              identity: AssignmentIdentity(clustering: idx.fingerprint, base: idx.baseFingerprint, baseCount: idx.baseCount))
         }
         if let nextOut {
-            let packed = try IndexRewriter.write(from: idx, current: assignment, next: result, to: nextOut) {
+            let packed = try IndexRewriter.write(from: idx, current: set.assignment, next: result, to: nextOut) {
                 say.progress("clusters written", done: $0, total: idx.clusterCount)
             }
             say.clearProgress()

@@ -31,20 +31,8 @@ struct TruthOptions: ParsableArguments {
     /// Loads the truth; a foreign one does not record its metric, so it takes `metric`, the
     /// metric of `what` (the results, or an index).
     func load(metric: Metric, of what: String) throws -> NeighborList {
-        try loadTruth(gt, distances: gtDistances, metric: metric, of: what)
+        try NeighborList.loadTruth(gt, distances: gtDistances, metric: metric, comparedWith: what)
     }
-}
-
-/// Loads a ground truth for `metric`, the metric another input file records: a foreign one
-/// (ids alone) records no metric and takes it; a native one must be for it, else it is refused
-/// as bad data (two files that contradict each other, not a wrong request) naming `what` (the
-/// results, or an index) that has the other metric.
-func loadTruth(_ gt: String, distances: String? = nil, metric: Metric, of what: String) throws -> NeighborList {
-    let t = try NeighborList.load(gt, distances: distances, metric: metric)
-    guard t.metric == metric else {
-        throw ANNError.badData(source: gt, message: "ground truth for --metric \(t.metric.rawValue), \(what) for \(metric.rawValue)")
-    }
-    return t
 }
 
 /// Refuses a run in which two inputs would read standard input; `inputs` pairs each input's
@@ -93,11 +81,7 @@ struct EvalScoreCommand: ParsableCommand {
             guard table.rows == recall.queries else {
                 throw ANNError.badData(source: table.source, message: "\(table.rows) queries, the results have \(recall.queries)")
             }
-            for name in ["clusters", "vectors", "bytes", "micros"] {
-                let s = table.column(name).sorted()
-                let mean = Double(s.reduce(0, +)) / Double(max(1, s.count))
-                lines.append((name, "mean \(fmt1(mean)), p50 \(percentile(s, 50)), p99 \(percentile(s, 99))"))
-            }
+            for name in ["clusters", "vectors", "bytes", "micros"] { lines.append((name, spread(table.column(name)))) }
         }
         try writeStandardOutput(lines.map { $0.0.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + $0.1 + "\n" }.joined())
     }
@@ -115,7 +99,10 @@ struct EvalSweepCommand: ParsableCommand {
 
 
 
-    @Option(help: ArgumentHelp("Comma-separated nprobe values (default 1,2,3,4,5,6,7,8,9,10,12,14,16,20,24,32,48,64).", valueName: "list"))
+    /// The nprobe values swept unless the options name others: dense where recall climbs.
+    static let defaultNprobes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 20, 24, 32, 48, 64]
+
+    @Option(help: ArgumentHelp("Comma-separated nprobe values (default \(defaultNprobes.map(String.init).joined(separator: ","))).", valueName: "list"))
     var nprobe: String?
 
     @Option(help: ArgumentHelp("Comma-separated vector budgets, instead of --nprobe.", valueName: "list"))
@@ -151,7 +138,7 @@ struct EvalSweepCommand: ParsableCommand {
             throw ValidationError("--nprobe, --budget and --threshold exclude each other")
         }
         try routing.checkThreshold(threshold != nil)
-        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
+        try Bounds.checkNeighbors(k)
         try Bounds.checkThreads(threads)
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1]") }
         _ = try settings()
@@ -174,7 +161,7 @@ struct EvalSweepCommand: ParsableCommand {
             }
             return v.map { .threshold(Float($0!)) }
         }
-        return try parse(nprobe ?? "1,2,3,4,5,6,7,8,9,10,12,14,16,20,24,32,48,64", "--nprobe").map(ProbeSelection.nprobe)
+        return try (nprobe.map { try parse($0, "--nprobe") } ?? Self.defaultNprobes).map(ProbeSelection.nprobe)
     }
 
     func run() throws {
@@ -183,16 +170,14 @@ struct EvalSweepCommand: ParsableCommand {
         let idx = try PackedIndex(path: index)
         let t = try truth.load(metric: idx.metric, of: "the index \(index)")
         let reader = try VectorReader(path: queriesPath, from: input.from)
-        guard reader.dim == idx.dim else {
-            throw ANNError.badData(source: reader.name, message: "queries have dimension \(reader.dim), the index \(idx.dim)")
-        }
+        try idx.checkQueries(reader)
         let q = try reader.readAll()
         guard q.count / idx.dim == t.count else {
             throw ANNError.badData(source: truth.gt, message: "\(t.count) queries of ground truth, \(q.count / idx.dim) queries")
         }
         // Each worker keeps k neighbours (id and distance) for every query.
         try MemoryLimit.check(count: t.count * k * (threads + 1), size: 8, for: "-k \(k) for \(t.count) queries on \(threads) threads")
-        let out = try OutputFile(path: output, text: true)
+        let out = try openOutput(output, text: true)
         let engine = try routing.engine(for: idx, threads: threads)
         var points = [RecallCurve.Point]()
         let all = try settings()

@@ -18,14 +18,14 @@ public struct GroundTruthCommand: ParsableCommand {
     var base: String
 
     @Option(help: ArgumentHelp("Form of the base when its name does not tell.", valueName: "form"))
-    var baseFrom: FileFormat?
+    var baseFrom: NamedForm<VectorForms>?
 
     @Option(name: .short, help: "Neighbours per query.")
     var k: Int
 
     @OptionGroup var metric: MetricOptions
     @OptionGroup var input: InputOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var output: OutputOptions<NeighborListForms>
     @OptionGroup var verbosity: VerbosityOptions
 
     @Argument(help: ArgumentHelp("Query vectors (default: stdin).", valueName: "queries"))
@@ -34,19 +34,20 @@ public struct GroundTruthCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
+        try Bounds.checkNeighbors(k)
         if base == "-" && (queriesPath == nil || queriesPath == "-") {
             throw ValidationError("the base and the queries cannot both be read from stdin")
         }
-        try output.check(allowed: [.native, .ivecs, .ibin, .fvecs, .fbin], what: "a neighbour list")
+        try baseFrom?.check(flag: "--base-from")
+        try output.check()
     }
 
     public func run() throws {
         let say = Reporter(tool: "ann-groundtruth", verbosity: verbosity)
         let clock = Stopwatch()
         let queries = try VectorReader(path: queriesPath, from: input.from)
-        let baseReader = try VectorReader(path: base, from: baseFrom)
-        let out = try OutputFile(path: output.output)
+        let baseReader = try VectorReader(path: base, from: baseFrom?.format)
+        let out = try openOutput(output.output)
         let q = try queries.readAll()
         say.info("read \(q.count / queries.dim) queries of dimension \(queries.dim) in \(seconds(clock.seconds))")
         let list = try GroundTruth.compute(queries: q, dim: queries.dim, base: baseReader, k: k, metric: metric.metric) {

@@ -19,19 +19,19 @@ public struct KMeansCommand: ParsableCommand {
     @Option(name: .short, help: "Number of clusters (required unless --centroids).")
     var k: Int?
 
-    @Option(name: .customLong("iters"), help: "Lloyd iterations (default 20).")
+    @Option(name: .customLong("iters"), help: "Lloyd iterations (default \(KMeansParameters.defaultIterations)).")
     var iterations: Int?
 
-    @Option(help: "Random seed: the same seed and input give the same centroids (default 1).")
+    @Option(help: "Random seed: the same seed and input give the same centroids (default \(KMeansParameters.defaultSeed)).")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("Train on a uniform random sample of N vectors.", valueName: "n"))
     var sample: Int?
 
-    @Option(name: .customLong("init"), help: "Seeding: kmeans++ or random (default random).")
+    @Option(name: .customLong("init"), help: "Seeding: kmeans++ or random (default \(KMeansParameters.defaultInitialization.rawValue)).")
     var initialization: KMeansParameters.Initialization?
 
-    @Option(help: ArgumentHelp("Also write the cluster of every input vector to FILE (.ivecs, .ibin or native).", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write the cluster of every input vector to FILE (\(formNames(AssignmentForms.self))).", valueName: "file"))
     var assignments: String?
 
     @Option(help: ArgumentHelp("Train nothing: assign the input to these centroids (needs --assignments; writes no centroids).", valueName: "file"))
@@ -40,17 +40,17 @@ public struct KMeansCommand: ParsableCommand {
     @Flag(help: "Assign each vector also to nearby clusters, SPANN's way (see --replicas, --epsilon).")
     var replicate = false
 
-    @Option(help: ArgumentHelp("With --replicate: at most R clusters per vector, among its R nearest (default 8).", valueName: "r"))
+    @Option(help: ArgumentHelp("With --replicate: at most R clusters per vector, among its R nearest (default \(ReplicationParameters.defaultReplicas)).", valueName: "r"))
     var replicas: Int?
 
-    @Option(help: ArgumentHelp("With --replicate: only clusters within (1+E) times the nearest one's distance (default 0.1).", valueName: "e"))
+    @Option(help: ArgumentHelp("With --replicate: only clusters within (1+E) times the nearest one's distance (default \(ReplicationParameters.defaultEpsilon)).", valueName: "e"))
     var epsilon: Double?
 
     @Option(help: ArgumentHelp("Distance: l2 (squared Euclidean), ip (inner product) or cos (cosine) (default: the one --centroids records, else l2).", valueName: "metric"))
     var metric: Metric?
 
     @OptionGroup var input: InputOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var output: OutputOptions<CentroidForms>
     @OptionGroup var verbosity: VerbosityOptions
 
     @Argument(help: ArgumentHelp("Vectors to cluster (default: stdin).", valueName: "input"))
@@ -83,8 +83,8 @@ public struct KMeansCommand: ParsableCommand {
         if replicate && assignments == nil { throw ValidationError("--replicate needs --assignments") }
         if let r = replicas, r < 1 { throw ValidationError("--replicas must be at least 1") }
         if let e = epsilon, !(e >= 0 && e.isFinite) { throw ValidationError("--epsilon must be a number of at least 0") }
-        try output.check(allowed: [.native, .fvecs, .fbin], what: "centroids")
-        if let a = assignments { try checkForm(of: a, allowed: [.native, .ivecs, .ibin], what: "an assignment", flag: "--assignments") }
+        try output.check()
+        if let a = assignments { try checkForm(of: a, AssignmentForms.self, flag: "--assignments") }
     }
 
     public func run() throws {
@@ -97,33 +97,24 @@ public struct KMeansCommand: ParsableCommand {
         }
         let k = k!
         let m = metric ?? .l2
-        let fromStdin = inputPath == nil || inputPath == "-"
-        let spool = fromStdin && sample != nil && assignments != nil ? try StdinSpool() : nil
-        let path = spool?.path ?? inputPath
-        let shownName = spool == nil ? nil : "<stdin>"
-        let reader = try VectorReader(path: path, from: input.from, name: shownName)
-        reader.fingerprinting = assignments != nil
+        let vectors = try ClusteringInput(path: inputPath, from: input.from, sampleSize: sample, assigning: assignments != nil)
+        let reader = vectors.reader
         let d = reader.dim
         if let n = reader.count, k > n { throw ANNError.usage("-k (\(k)) is larger than the number of vectors (\(n))") }
 
-        let centroidsOut = try OutputFile(path: output.output)
-        let assignOut = try assignments.map { try OutputFile(path: $0) }
-
-        var size = sample
-        if let s = size, let n = reader.count, s >= n { size = nil }
-        var training = try Sampler.read(reader, size: size, seed: seed ?? 1) { say.progress("reading", done: $0, total: reader.count) }
-        say.clearProgress()
-        if k > training.total { throw ANNError.usage("-k (\(k)) is larger than the number of vectors (\(training.total))") }
-        say.info("read \(training.total) vectors of dimension \(d) (\(reader.elementType.name)), training on \(training.count) in \(seconds(clock.seconds))")
-        if m == .cos {
-            training.data.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: training.count, d: d) }
-        }
+        let centroidsOut = try openOutput(output.output)
+        let assignOut = try assignments.map { try openOutput($0) }
 
         var p = KMeansParameters(k: k)
         p.iterations = iterations ?? p.iterations
         p.seed = seed ?? p.seed
         p.initialization = initialization ?? p.initialization
         p.metric = m
+        let training = try vectors.readSample(seed: p.seed, metric: m) { say.progress("reading", done: $0, total: reader.count) }
+        say.clearProgress()
+        if k > training.total { throw ANNError.usage("-k (\(k)) is larger than the number of vectors (\(training.total))") }
+        say.info("read \(training.total) vectors of dimension \(d) (\(reader.elementType.name)), training on \(training.count) in \(seconds(clock.seconds))")
+
         let model = try training.data.withUnsafeBufferPointer { data in
             try KMeans.train(data: data.baseAddress!, n: training.count, d: d, parameters: p) { event in
                 switch event {
@@ -143,42 +134,12 @@ public struct KMeansCommand: ParsableCommand {
         try writer.finish()
 
         if let assignOut {
-            let clustering = Fingerprint.clustering(centroids: model.centroids, dim: d, metric: m)
-            if replicate {
-                let rep = replication(model.centroids, d: d, metric: m)
-                let w = try AssignmentWriter(output: assignOut, format: formatOf(assignments!), clusterCount: k, pairCount: nil)
-                var tally = Tally(k: k, cap: min(rep.replicas, rep.clusterCount))
-                if size == nil {
-                    // Already in memory (and at unit length for cos): assigned block by block.
-                    let block = 65536
-                    try training.data.withUnsafeBufferPointer { data in
-                        for first in stride(from: 0, to: training.count, by: block) {
-                            let lists = try rep.assign(data.baseAddress! + first * d, count: min(block, training.count - first), projection: model.projection, firstID: first)
-                            try tally.write(lists, first: first, to: w)
-                        }
-                    }
-                    try w.finish(identity: AssignmentIdentity(clustering: clustering, base: reader))
-                } else {
-                    let again = try VectorReader(path: path, from: input.from, name: shownName)
-                    again.fingerprinting = true
-                    try rep.assign(again, projection: model.projection, emit: { try tally.write($1, first: $0, to: w) },
-                                   progress: { say.progress("assigning", done: $0, total: again.count) })
-                    say.clearProgress()
-                    try w.finish(identity: AssignmentIdentity(clustering: clustering, base: again))
-                }
-                tally.report(say, replication: rep)
-            } else {
-                let sizes: [Int]
-                if size == nil {
-                    sizes = try assignInMemory(training, model: model, k: k, d: d, metric: m, to: assignOut,
-                                               identity: AssignmentIdentity(clustering: clustering, base: reader))
-                } else {
-                    let again = try VectorReader(path: path, from: input.from, name: shownName)
-                    sizes = try assignStreaming(again, centroids: model.centroids, projection: model.projection, k: k, metric: m,
-                                                clustering: clustering, to: assignOut, say: say)
-                }
-                Tally(sizes: sizes).report(say, replication: nil)
+            let pass = AssignmentPass(model: model, dim: d, metric: m, replication: replication)
+            let summary = try vectors.assignAll(pass, sample: training, to: assignOut, format: formatOf(assignments!)) {
+                say.progress("assigning", done: $0, total: $1)
             }
+            say.clearProgress()
+            report(summary, say: say)
         }
         // Files first: a reader that closes our stdout early must not cost the other output.
         try assignOut?.commit()
@@ -192,129 +153,36 @@ public struct KMeansCommand: ParsableCommand {
         let cents = try cr.readAll()
         let kc = cents.count / cr.dim
         if let k, k != kc { throw ANNError.usage("-k (\(k)) does not match the \(kc) centroids in \(centroidsPath)") }
-        let m = try resolveMetric(recorded: cr.metric, requested: metric, what: centroidsPath)
+        let m = try Metric.resolve(recorded: cr.metric, requested: metric, source: centroidsPath)
         let reader = try VectorReader(path: inputPath, from: input.from)
         reader.fingerprinting = true
         guard reader.dim == cr.dim else {
             throw ANNError.badData(source: reader.name, message: "dimension \(reader.dim) does not match the centroids' \(cr.dim) (\(centroidsPath))")
         }
-        let out = try OutputFile(path: assignments!)
+        let out = try openOutput(assignments!)
         say.info("assigning \(reader.count.map(String.init) ?? "the") vectors of dimension \(cr.dim) (\(reader.elementType.name)) to \(kc) centroids (\(m.rawValue))")
-        // As ann-pack stores them (unit length for ip and cos), and the identity they give.
-        let c = Fingerprint.storedCentroids(cents, dim: cr.dim, metric: m)
-        let clustering = Fingerprint.clustering(storedCentroids: c, dim: cr.dim, metric: m)
-        if replicate {
-            let rep = replication(c, d: cr.dim, metric: m)
-            let w = try AssignmentWriter(output: out, format: formatOf(assignments!), clusterCount: kc, pairCount: nil)
-            var tally = Tally(k: kc, cap: min(rep.replicas, rep.clusterCount))
-            try rep.assign(reader, emit: { try tally.write($1, first: $0, to: w) },
-                           progress: { say.progress("assigning", done: $0, total: reader.count) })
-            say.clearProgress()
-            try w.finish(identity: AssignmentIdentity(clustering: clustering, base: reader))
-            tally.report(say, replication: rep)
-        } else {
-            let sizes = try assignStreaming(reader, centroids: c, projection: nil, k: kc, metric: m,
-                                            clustering: clustering, to: out, say: say)
-            Tally(sizes: sizes).report(say, replication: nil)
+        let pass = AssignmentPass(centroids: cents, dim: cr.dim, metric: m, replication: replication)
+        let summary = try pass.assign(reader, to: out, format: formatOf(assignments!)) {
+            say.progress("assigning", done: $0, total: reader.count)
         }
+        say.clearProgress()
+        report(summary, say: say)
         try out.commit()
     }
 
-    private func replication(_ centroids: [Float], d: Int, metric m: Metric) -> Replication {
-        Replication(centroids: centroids, dim: d, metric: m, replicas: replicas ?? 8, epsilon: Float(epsilon ?? 0.1))
+    /// The replication --replicate asks for, nil without it.
+    private var replication: ReplicationParameters? {
+        guard replicate else { return nil }
+        return ReplicationParameters(replicas: replicas ?? ReplicationParameters.defaultReplicas,
+                                     epsilon: epsilon.map(Float.init) ?? ReplicationParameters.defaultEpsilon)
     }
 
-    private func assignInMemory(_ training: Sampler.Sample, model: KMeans.Result, k: Int, d: Int, metric m: Metric, to out: OutputFile,
-                                identity: AssignmentIdentity) throws -> [Int] {
-        let n = training.count
-        var labels = [UInt32](repeating: 0, count: n)
-        var dists = [Float](repeating: 0, count: n)
-        try training.data.withUnsafeBufferPointer { data in
-            try model.labels.withUnsafeBufferPointer { hints in
-                try KMeans.assign(data: data.baseAddress!, n: n, d: d, centroids: model.centroids, k: k, metric: m,
-                              projection: model.projection, hints: hints.baseAddress, labels: &labels, distances: &dists)
-            }
-        }
-        let w = try AssignmentWriter(output: out, format: formatOf(assignments!), clusterCount: k, pairCount: n)
-        var sizes = [Int](repeating: 0, count: k)
-        for i in 0..<n {
-            try w.append(vector: i, cluster: Int(labels[i]))
-            sizes[Int(labels[i])] += 1
-        }
-        try w.finish(identity: identity)
-        return sizes
-    }
-
-    /// `reader` must not have been read yet: the pass fingerprints the base for the identity.
-    private func assignStreaming(_ reader: VectorReader, centroids: [Float], projection: Projection?, k: Int, metric m: Metric,
-                                 clustering: UInt64, to out: OutputFile, say: Reporter) throws -> [Int] {
-        reader.fingerprinting = true
-        let d = reader.dim
-        let block = reader.blockRecords(preferred: 65536)
-        var buf = [Float](repeating: 0, count: block * d)
-        var labels = [UInt32](repeating: 0, count: block)
-        var dists = [Float](repeating: 0, count: block)
-        let w = try AssignmentWriter(output: out, format: formatOf(assignments!), clusterCount: k, pairCount: reader.count)
-        var sizes = [Int](repeating: 0, count: k)
-        var seen = 0
-        while true {
-            let n = try buf.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, maxCount: block) }
-            if n == 0 { break }
-            try buf.withUnsafeMutableBufferPointer { b in
-                if m == .cos { Kernels.normalizeRows(b.baseAddress!, n: n, d: d) }
-                try KMeans.assign(data: b.baseAddress!, n: n, d: d, centroids: centroids, k: k, metric: m,
-                                  projection: projection, firstID: seen, labels: &labels, distances: &dists)
-            }
-            for i in 0..<n {
-                try w.append(vector: seen + i, cluster: Int(labels[i]))
-                sizes[Int(labels[i])] += 1
-            }
-            seen += n
-            say.progress("assigning", done: seen, total: reader.count)
-        }
-        say.clearProgress()
-        try w.finish(identity: AssignmentIdentity(clustering: clustering, base: reader))
-        return sizes
-    }
-}
-
-/// What an assignment came to, for -v: cluster sizes, and for a replicated one the copies.
-private struct Tally {
-    var sizes: [Int]
-    var vectors = 0
-    var pairs = 0
-    /// Vectors given as many clusters as --replicas allows.
-    var capped = 0
-    var cap = 0
-
-    init(k: Int, cap: Int) {
-        sizes = [Int](repeating: 0, count: k)
-        self.cap = cap
-    }
-
-    init(sizes: [Int]) {
-        self.sizes = sizes
-        vectors = sizes.reduce(0, +)
-        pairs = vectors
-    }
-
-    mutating func write(_ lists: [[UInt32]], first: Int, to w: AssignmentWriter) throws {
-        for (i, list) in lists.enumerated() {
-            for c in list {
-                try w.append(vector: first + i, cluster: Int(c))
-                sizes[Int(c)] += 1
-            }
-            pairs += list.count
-            if list.count == cap { capped += 1 }
-        }
-        vectors += lists.count
-    }
-
-    func report(_ say: Reporter, replication: Replication?) {
-        let sorted = sizes.sorted()
+    /// -v: cluster sizes, and for a replicated assignment the copies made.
+    private func report(_ s: AssignmentSummary, say: Reporter) {
         if let rep = replication {
-            say.info("replicated \(vectors) vectors (R \(rep.replicas), epsilon \(rep.epsilon)): \(String(format: "%.3f", Double(pairs) / Double(max(1, vectors)))) clusters per vector, \(pairs - vectors) replicas made, \(capped) vectors in \(rep.replicas) clusters (the cap)")
+            say.info("replicated \(s.vectors) vectors (R \(rep.replicas), epsilon \(rep.epsilon)): \(String(format: "%.3f", Double(s.pairs) / Double(max(1, s.vectors)))) clusters per vector, \(s.pairs - s.vectors) replicas made, \(s.capped) vectors in \(rep.replicas) clusters (the cap)")
         }
-        say.info("assigned \(vectors) vectors: cluster sizes min \(sorted.first!), median \(sorted[sorted.count / 2]), p99 \(sorted[sorted.count * 99 / 100]), max \(sorted.last!), \(sizes.filter { $0 == 0 }.count) empty")
+        let sorted = s.sizes.sorted()
+        say.info("assigned \(s.vectors) vectors: cluster sizes min \(sorted.first!), median \(sorted[sorted.count / 2]), p99 \(sorted[sorted.count * 99 / 100]), max \(sorted.last!), \(s.sizes.filter { $0 == 0 }.count) empty")
     }
 }

@@ -16,17 +16,17 @@ public struct PackCommand: ParsableCommand {
             """,
         version: toolVersion)
 
-    @Option(help: ArgumentHelp("Cluster of every base vector (.ivecs, .ibin or native).", valueName: "file"))
+    @Option(help: ArgumentHelp("Cluster of every base vector (\(formNames(AssignmentForms.self))).", valueName: "file"))
     var assignments: String
 
     @Option(help: ArgumentHelp("The clustering's centroids.", valueName: "file"))
     var centroids: String
 
     @Option(help: ArgumentHelp("zstd compression level, 1 to 19 (higher: smaller and much slower to pack; unpacking speed barely changes).", valueName: "level"))
-    var level = 3
+    var level = IndexPacker.defaultLevel
 
     @Option(help: ArgumentHelp("MiB of vectors to hold in memory before spilling to a temporary file.", valueName: "mib"))
-    var memory = 64
+    var memory = IndexPacker.defaultMemoryMiB
 
     @Option(help: ArgumentHelp("Distance the index serves: l2, ip or cos (default: the metric recorded with the centroids, else l2).", valueName: "metric"))
     var metric: Metric?
@@ -53,73 +53,24 @@ public struct PackCommand: ParsableCommand {
         let cr = try VectorReader(path: centroids)
         let cents = try cr.readAll()
         let k = cents.count / cr.dim
-        let m = try resolveMetric(recorded: cr.metric, requested: metric, what: centroids)
+        let m = try Metric.resolve(recorded: cr.metric, requested: metric, source: centroids)
         let assignment = try Assignment.load(assignments, clusterCount: k)
-        guard assignment.clusterCount == k else {
-            throw ANNError.badData(source: assignments, message: "assignment is for \(assignment.clusterCount) clusters, the centroids are \(k)")
-        }
+        let packer = try IndexPacker(centroids: cents, dim: cr.dim, metric: m, assignment: assignment,
+                                     assignmentName: assignments, centroidsName: centroids)
         let base = try VectorReader(path: basePath, from: input.from)
-        guard base.dim == cr.dim else {
-            throw ANNError.badData(source: base.name, message: "base dimension \(base.dim) does not match the centroids' \(cr.dim)")
-        }
-        base.fingerprinting = true
-        let centroidData = Fingerprint.storedCentroids(cents, dim: cr.dim, metric: m)
-        // A native assignment names the clustering and base it was made for; a foreign one
-        // names neither, so the nearest-centroid sample is all that can vouch for it.
-        var sample: NearestCentroidCheck?
-        if let id = assignment.identity {
-            try id.check(clustering: Fingerprint.clustering(storedCentroids: centroidData, dim: cr.dim, metric: m),
-                         source: assignments, centroidsName: centroids)
-            if let n = base.count { try id.check(baseCount: n, source: assignments, baseName: base.name) }
-        } else {
-            sample = NearestCentroidCheck(storedCentroids: centroidData, dim: cr.dim, metric: m)
-        }
-        let out = try OutputFile(path: output)
-        let writer = IndexWriter(output: out, dim: base.dim, type: base.elementType, metric: m, centroids: centroidData,
+        try packer.check(base: base)
+        let out = try openOutput(output)
+        let writer = IndexWriter(output: out, dim: base.dim, type: base.elementType, metric: m, centroids: packer.storedCentroids,
                                  level: level, budget: memory << 20)
-        let block = base.blockRecords(preferred: 16384)
-        let rb = base.recordBytes
-        var buf = [UInt8](repeating: 0, count: block * rb)
-        var seen = 0
-        var p = 0
-        let pairs = assignment.pairCount
-        while true {
-            let n = try buf.withUnsafeMutableBytes { try base.readRaw(into: $0.baseAddress!, maxCount: block) }
-            if n == 0 { break }
-            try buf.withUnsafeBytes { b in
-                for i in 0..<n {
-                    let id = seen + i
-                    while p < pairs && Int(assignment.vectors[p]) < id { p += 1 }
-                    var e = p
-                    while e < pairs && Int(assignment.vectors[e]) == id { e += 1 }
-                    guard e > p else {
-                        throw ANNError.badData(source: assignments, message: "base vector \(id) is in no cluster (the assignment does not match the base)")
-                    }
-                    try writer.add(id: id, raw: b.baseAddress! + i * rb, clusters: assignment.clusters[p..<e])
-                    if sample != nil && !sample!.isFull {
-                        sample!.add(raw: b.baseAddress! + i * rb, type: base.elementType, clusters: assignment.clusters[p..<e])
-                        if sample!.isFull { try sample!.verify(source: assignments) }
-                    }
-                    p = e
-                }
+        let r = try packer.pack(base, into: writer) { event in
+            switch event {
+            case .bucketed(let n, let total): say.progress("bucketing", done: n, total: total)
+            case .read(let n):
+                say.clearProgress()
+                say.info("read \(n) vectors of dimension \(base.dim) (\(base.elementType.name)) in \(seconds(clock.seconds))")
+            case .packed(let c, let total): say.progress("clusters packed", done: c, total: total)
             }
-            seen += n
-            say.progress("bucketing", done: seen, total: base.count)
         }
-        if p < pairs {
-            throw ANNError.badData(source: assignments, message: "assigns vector \(assignment.vectors[p]), but the base holds only \(seen) vectors")
-        }
-        say.clearProgress()
-        say.info("read \(seen) vectors of dimension \(base.dim) (\(base.elementType.name)) in \(seconds(clock.seconds))")
-        guard let baseFingerprint = base.fingerprint else {
-            throw ANNError.badData(source: base.name, message: "the base was not read to its end")
-        }
-        if let id = assignment.identity {
-            try id.check(baseCount: seen, fingerprint: baseFingerprint, source: assignments, baseName: base.name)
-        } else if let sample, !sample.isFull {
-            try sample.verify(source: assignments)
-        }
-        let r = try writer.finish(baseFingerprint: baseFingerprint) { say.progress("clusters packed", done: $0, total: k) }
         say.clearProgress()
         try out.commit()
         let sorted = r.clusterSizes.sorted()
@@ -128,12 +79,4 @@ public struct PackCommand: ParsableCommand {
         say.info("frames: \(r.rawBytes) bytes before zstd -\(level), \(r.packedBytes) after (\(String(format: "%.1f%%", 100 * Double(r.packedBytes) / Double(max(1, r.rawBytes))))); index \(r.fileBytes) bytes, \(String(format: "%.2f", Double(r.fileBytes) / Double(max(1, r.vectors)))) bytes per vector")
         say.info("done in \(seconds(clock.seconds))")
     }
-}
-
-/// The metric of an operation: what a file recorded, unless the user asked for another.
-func resolveMetric(recorded: Metric?, requested: Metric?, what: String) throws -> Metric {
-    if let r = recorded, let q = requested, r != q {
-        throw ANNError.usage("\(what) was made for --metric \(r.rawValue), not \(q.rawValue)")
-    }
-    return recorded ?? requested ?? .l2
 }

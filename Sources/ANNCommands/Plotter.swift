@@ -9,7 +9,7 @@ enum Plotter {
         guard let gnuplot = ["/usr/bin/gnuplot", "/usr/local/bin/gnuplot"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw ANNError.missingInput(source: "gnuplot", message: "not installed (apt-get install gnuplot-nox)")
         }
-        let out = try OutputFile(path: path, text: true)
+        let out = try openOutput(path, text: true)
         let png = path.lowercased().hasSuffix(".png")
         var script = png ? "set terminal pngcairo size 1000,700 noenhanced font 'sans,11'\n" : "set terminal svg size 1000,700 dynamic noenhanced font 'sans,11'\n"
         script += "set output\nset title '\(escape(title))'\nset xlabel 'vectors fetched per query (mean)'\nset ylabel 'recall@1'\n"

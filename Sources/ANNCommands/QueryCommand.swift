@@ -55,7 +55,7 @@ public struct QueryCommand: ParsableCommand {
     var metric: Metric?
 
     @OptionGroup var input: InputOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var output: OutputOptions<NeighborListForms>
     @OptionGroup var verbosity: VerbosityOptions
 
     @Argument(help: ArgumentHelp("Query vectors (default: stdin).", valueName: "queries"))
@@ -64,7 +64,7 @@ public struct QueryCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if k < 1 || k > Bounds.neighbors { throw ValidationError("-k must be at least 1 and at most \(Bounds.neighbors)") }
+        try Bounds.checkNeighbors(k)
         if [nprobe != nil, budget != nil, threshold != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--nprobe, --budget and --threshold exclude each other")
         }
@@ -78,7 +78,7 @@ public struct QueryCommand: ParsableCommand {
         if stats == "-" && (output.output == nil || output.output == "-") {
             throw ValidationError("--stats and the results cannot both go to stdout")
         }
-        try output.check(allowed: [.native, .ivecs, .ibin, .fvecs, .fbin], what: "a neighbour list")
+        try output.check()
     }
 
     var selection: ProbeSelection {
@@ -91,14 +91,12 @@ public struct QueryCommand: ParsableCommand {
         let say = Reporter(tool: "ann-query", verbosity: verbosity)
         let clock = Stopwatch()
         let idx = try PackedIndex(path: index)
-        _ = try resolveMetric(recorded: idx.metric, requested: metric, what: index)
+        _ = try Metric.resolve(recorded: idx.metric, requested: metric, source: index)
         let queries = try VectorReader(path: queriesPath, from: input.from)
-        guard queries.dim == idx.dim else {
-            throw ANNError.badData(source: queries.name, message: "queries have dimension \(queries.dim), the index \(idx.dim)")
-        }
+        try idx.checkQueries(queries)
         if k > idx.vectorCount { throw ANNError.usage("-k (\(k)) is larger than the index (\(idx.vectorCount) vectors)") }
-        let out = try OutputFile(path: output.output)
-        let statsOut = try stats.map { try OutputFile(path: $0) }
+        let out = try openOutput(output.output)
+        let statsOut = try stats.map { try openOutput($0) }
         if dropCache { idx.dropCache() }
         let engine = try routing.engine(for: idx, threads: threads)
         say.info("router memory: \(routerMemory(engine.router, index: idx))")
@@ -141,15 +139,10 @@ public struct QueryCommand: ParsableCommand {
             let t = engine.totals
             say.info("\(all.count) queries in \(seconds(t.seconds)): \(String(format: "%.0f", Double(all.count) / max(t.seconds, 1e-9))) queries/s on \(threads) thread\(threads == 1 ? "" : "s")")
             for (name, values) in [("clusters", all.map(\.clusters)), ("vectors", all.map(\.vectors)), ("bytes", all.map(\.bytes)), ("micros", all.map(\.micros))] {
-                let s = values.sorted()
-                let mean = Double(values.reduce(0, +)) / Double(max(1, values.count))
-                say.info("\(name) per query: mean \(String(format: "%.1f", mean)), p50 \(percentile(s, 50)), p99 \(percentile(s, 99))")
+                say.info("\(name) per query: \(spread(values))")
             }
             say.info("read \(t.clustersRead) cluster frames, \(t.bytesRead) bytes from storage; total \(seconds(clock.seconds))")
         }
     }
 }
 
-func percentile(_ sorted: [Int], _ p: Int) -> Int {
-    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * p / 100)]
-}

@@ -36,6 +36,15 @@ func readTextFile(_ path: String) throws -> String {
     return text
 }
 
+/// Opens the output `path` (nil or "-" for stdout). Binary output is refused on a terminal,
+/// where it would only garble the screen; `text` may go there.
+func openOutput(_ path: String?, text: Bool = false) throws -> OutputFile {
+    if (path == nil || path == "-") && !text && isatty(STDOUT_FILENO) != 0 {
+        throw ANNError.usage("refusing to write binary output to a terminal; use -o FILE or redirect stdout")
+    }
+    return try OutputFile(path: path)
+}
+
 /// Writes a report to stdout unbuffered and checks it: a full disk is an error (74), a
 /// reader that went away is a normal end.
 func writeStandardOutput(_ text: String) throws {

@@ -39,7 +39,7 @@ public enum ToolRunner {
     public static func ending<C: ParsableCommand>(_ type: C.Type, error: Error, parsing: Bool) -> (text: String, code: Int32) {
         if let e = error as? ANNError {
             if case .brokenPipe = e { return ("", 0) }
-            return (e.description, e.exitCode)
+            return (e.toolMessage, e.exitCode)
         }
         if parsing || isArgumentParserError(error) {
             let code = C.exitCode(for: error)

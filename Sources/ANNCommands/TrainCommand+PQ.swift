@@ -2,20 +2,6 @@ import ANNKit
 import Foundation
 
 extension TrainCommand {
-    /// The PQ router's parameters: the options given, the code sized to the budget with
-    /// --coded-share or the default share for the budget per base vector.
-    func pqParameters(index idx: PackedIndex, budget: Int) throws -> PQRouterParameters {
-        var p = PQRouterParameters(m: 1, coded: 1)
-        p.calibration = calibration ?? .learned
-        let share = codedShare ?? PQRouterParameters.codedShare(bytesPerVector: Double(budget) / Double(max(1, idx.baseCount)))
-        (p.m, p.coded) = try MemoryFit.pqCode(index: idx, share: share, hidden: p.calibration == .learned ? p.hidden : 0,
-                                              budget: budget, memory: memory)
-        if let e = epochs { p.epochs = e }
-        if let r = learningRate { p.learningRate = r }
-        p.seed = seed
-        return p
-    }
-
     /// Trains the PQ router of `p` (codes, then the calibration) and writes it.
     func trainPQ(index idx: PackedIndex, parameters p: PQRouterParameters, train: RouterExamples, held: RouterExamples, budget: Int,
                  out: OutputFile, say: Reporter) throws {

@@ -1,34 +1,40 @@
 import ANNKit
 import ArgumentParser
 
-/// What ann-train and ann-dup both read for the index they route for: the training queries
-/// (normalised for cos, as the index's vectors are), their ground truth, each checked against
-/// the index, and the cluster membership, read from the index itself so that it cannot belong
-/// to another clustering. The two tools must see the same examples, so they load them through
-/// this one path.
-struct TrainingInputs {
-    var queries: [Float]
-    var truth: NeighborList
-    var assignment: Assignment
+/// --gt, --index and the training queries, what ann-train and ann-dup both read for the index
+/// they route for, and the former --assignments they both refuse: declared once, so that the
+/// two tools cannot drift apart (they must see the same training examples).
+struct TrainingInputs: ParsableArguments {
+    @Option(help: ArgumentHelp("Exact neighbours of the training queries (native list, or .ivecs).", valueName: "file"))
+    var gt: String
 
-    init(index idx: PackedIndex, indexPath: String, queriesPath: String?, from: FileFormat?, gt: String) throws {
-        let reader = try VectorReader(path: queriesPath, from: from)
-        guard reader.dim == idx.dim else {
-            throw ANNError.badData(source: reader.name, message: "queries have dimension \(reader.dim), the index \(idx.dim)")
+    /// Refused: kept only to say where membership comes from now.
+    @Option(help: ArgumentHelp(visibility: .private))
+    var assignments: String?
+
+    @Option(help: ArgumentHelp("The packed index the model routes for; its clusters say which hold each neighbour.", valueName: "file"))
+    var index: String
+
+    @Argument(help: ArgumentHelp("Training queries (default: stdin).", valueName: "queries"))
+    var queries: String?
+
+    init() {}
+
+    /// Membership comes from the index, so an assignment of another clustering cannot be
+    /// combined with it.
+    func validate() throws {
+        if assignments != nil {
+            throw ValidationError("--assignments is no longer taken: cluster membership comes from the index (--index)")
         }
-        queries = try reader.readAll()
-        if idx.metric == .cos {
-            queries.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: $0.count / idx.dim, d: idx.dim) }
-        }
-        truth = try loadTruth(gt, metric: idx.metric, of: "the index \(indexPath)")
-        assignment = try Assignment(index: idx)
     }
-}
 
-/// The refusal of ann-train's and ann-dup's former --assignments: membership comes from the
-/// index, so an assignment of another clustering cannot be combined with it.
-func refuseAssignments(_ given: String?) throws {
-    if given != nil {
-        throw ValidationError("--assignments is no longer taken: cluster membership comes from the index (--index)")
+    /// Refuses a --validation share that would hold out half the queries or more.
+    static func checkValidation(_ share: Double) throws {
+        if !(share >= 0 && share < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
+    }
+
+    /// The training queries (in the form `from`) and their ground truth, for `index`.
+    func load(for index: PackedIndex, from: FileFormat?) throws -> TrainingSet {
+        try TrainingSet(index: index, indexName: self.index, queries: queries, from: from, truth: gt)
     }
 }

@@ -1,20 +1,25 @@
 import Glibc
 
-/// Every failure the core library reports. The command layer turns each case into a one-line
-/// message and a sysexits status; the library itself never prints or exits.
+/// Every failure the core library reports, by kind. The command layer turns each case into a
+/// one-line message and an exit status; the library itself never prints or exits.
 public enum ANNError: Error, Equatable, CustomStringConvertible {
-    /// The request itself is wrong (conflicting options, k larger than the data, ...): EX_USAGE.
+    /// The request itself is wrong (conflicting settings, k larger than the data, ...).
     case usage(String)
-    /// An input exists but holds something we cannot use: EX_DATAERR.
+    /// An input exists but holds something we cannot use.
     case badData(source: String, message: String)
-    /// An input could not be opened: EX_NOINPUT.
+    /// An input could not be opened.
     case missingInput(source: String, message: String)
-    /// An output could not be created: EX_CANTCREAT.
+    /// An output could not be created.
     case cantCreate(target: String, message: String)
-    /// Reading or writing failed half-way: EX_IOERR.
+    /// Reading or writing failed half-way.
     case io(target: String, message: String)
     /// The reader of our stdout went away; a filter treats this as a normal end.
     case brokenPipe
+    /// `source` (holding `what`, where it says) was made for the metric `recorded`, but
+    /// `expected` is wanted: the metric the request names when `against` is nil (a wrong
+    /// request), else the one `against`, another input, records (two inputs that contradict
+    /// each other). Kept as data, so that the command layer can name its own option.
+    case metricMismatch(source: String, what: String?, recorded: Metric, expected: Metric, against: String?)
 
     public var description: String {
         switch self {
@@ -22,19 +27,17 @@ public enum ANNError: Error, Equatable, CustomStringConvertible {
         case .badData(let s, let m), .missingInput(let s, let m): return "\(s): \(m)"
         case .cantCreate(let t, let m), .io(let t, let m): return "\(t): \(m)"
         case .brokenPipe: return "broken pipe"
+        case .metricMismatch(let source, let what, let recorded, let expected, let against):
+            return Self.metricMessage(source: source, what: what, recorded: recorded, expected: expected, against: against,
+                                      naming: "metric")
         }
     }
 
-    /// The sysexits(3) status a tool exits with for this error.
-    public var exitCode: Int32 {
-        switch self {
-        case .usage: return 64
-        case .badData: return 65
-        case .missingInput: return 66
-        case .cantCreate: return 73
-        case .io: return 74
-        case .brokenPipe: return 0
-        }
+    /// The message of `metricMismatch`, with `naming` before the recorded metric's name.
+    public static func metricMessage(source: String, what: String?, recorded: Metric, expected: Metric, against: String?,
+                                     naming: String) -> String {
+        guard let against else { return "\(source) was made for \(naming) \(recorded.rawValue), not \(expected.rawValue)" }
+        return "\(source): \(what ?? "made") for \(naming) \(recorded.rawValue), \(against) for \(expected.rawValue)"
     }
 }
 

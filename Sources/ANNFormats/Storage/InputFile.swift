@@ -1,5 +1,5 @@
 /// An opened input with its form recognised: zstd unwrapped, the native header parsed, or the
-/// foreign form taken from `--from` or the file name (ann-formats(5)).
+/// foreign form named by the caller or taken from the file name (ann-formats(5)).
 public struct InputFile {
     public let reader: BufferedReader
     public let format: FileFormat
@@ -32,15 +32,16 @@ public struct InputFile {
         let stdin = path == nil || path == "-" || name == "<stdin>"
         let named = from ?? (stdin ? nil : path.flatMap(FileFormat.fromPath))
         guard let format = named, format != .native else {
-            if from == .native || !stdin {
-                throw ANNError.badData(source: reader.name,
-                    message: "not an ann-tools stream (bad magic) and not named as a foreign form; name it with --from fvecs|bvecs|ivecs|fbin|u8bin|ibin")
-            }
-            throw ANNError.badData(source: reader.name,
-                message: "not an ann-tools stream; name the form of stdin with --from fvecs|bvecs|ivecs|fbin|u8bin|ibin")
+            throw ANNError.badData(source: reader.name, message: from == .native || !stdin ? Self.unnamedForm : Self.unnamedStdinForm)
         }
         return InputFile(reader: reader, format: format, header: nil, byteSize: size)
     }
+
+    /// The refusal of an input that is no native stream and whose name tells no foreign form;
+    /// the command layer adds how its user names one.
+    public static let unnamedForm = "not an ann-tools stream (bad magic) and not named as a foreign form"
+    /// The same refusal for standard input, which has no name to tell the form.
+    public static let unnamedStdinForm = "not an ann-tools stream; stdin does not name its form"
 
     /// Throws unless this input is a native stream of `kind` or a foreign form.
     public func expect(_ kind: StreamKind, foreign allowed: Set<FileFormat>) throws {

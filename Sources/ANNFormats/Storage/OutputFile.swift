@@ -10,13 +10,10 @@ public final class OutputFile {
     private var registration: TemporaryFiles.Registration?
     private var done = false
 
-    /// Opens `path` for writing; nil or "-" is stdout, which must not be a terminal unless
-    /// the output is `text`.
-    public init(path: String?, text: Bool = false) throws {
+    /// Opens `path` for writing; nil or "-" is stdout, written as it is (whether binary may go
+    /// to a terminal is for the caller to decide).
+    public init(path: String?) throws {
         if path == nil || path == "-" {
-            guard text || isatty(STDOUT_FILENO) == 0 else {
-                throw ANNError.usage("refusing to write binary output to a terminal; use -o FILE or redirect stdout")
-            }
             self.path = nil
             tempPath = nil
             registration = nil

@@ -7,12 +7,16 @@ public struct KMeansParameters: Sendable {
         case random
     }
 
-    public var k: Int
-    public var iterations = 20
-    public var seed: UInt64 = 1
+    public static let defaultIterations = 20
+    public static let defaultSeed: UInt64 = 1
     // Random seeding, as FAISS: on SIFT-DEB (K = 1024) its clusters fetch 7,760 vectors per
     // query at recall@1 0.90 against 9,444 after k-means++, whose clusters are less even.
-    public var initialization = Initialization.random
+    public static let defaultInitialization = Initialization.random
+
+    public var k: Int
+    public var iterations = defaultIterations
+    public var seed = defaultSeed
+    public var initialization = defaultInitialization
     public var metric = Metric.l2
     /// k-means++ draws its seeds from at most this many vectors per centroid: enough for good
     /// seeds, and it keeps seeding a small part of the run.

@@ -42,7 +42,7 @@ public struct NearestCentroidCheck {
         let n = lists.count
         guard n > 0 else { return 0 }
         var data = vectors
-        if metric == .cos { data.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: n, d: dim) } }
+        metric.prepare(&data, d: dim)
         var labels = [UInt32](repeating: 0, count: n)
         var dists = [Float](repeating: 0, count: n)
         try data.withUnsafeBufferPointer { d in

@@ -31,7 +31,8 @@ public struct Replication: Sendable {
     public static let tableLimit = 2048
 
     /// `centroids` (K × `dim`) are scaled to unit length for ip and cos, as ann-pack stores them.
-    public init(centroids: [Float], dim: Int, metric: Metric, replicas: Int = 8, epsilon: Float = 0.1) {
+    public init(centroids: [Float], dim: Int, metric: Metric, replicas: Int = ReplicationParameters.defaultReplicas,
+                epsilon: Float = ReplicationParameters.defaultEpsilon) {
         precondition(replicas >= 1 && epsilon >= 0 && dim > 0 && !centroids.isEmpty && centroids.count % dim == 0)
         let k = centroids.count / dim
         var c = centroids
@@ -146,7 +147,7 @@ public struct Replication: Sendable {
             let n = try buf.withUnsafeMutableBufferPointer { try reader.read(into: $0.baseAddress!, maxCount: block) }
             if n == 0 { break }
             let lists = try buf.withUnsafeMutableBufferPointer { b in
-                if metric == .cos { Kernels.normalizeRows(b.baseAddress!, n: n, d: dim) }
+                metric.prepare(b.baseAddress!, n: n, d: dim)
                 return try assign(b.baseAddress!, count: n, projection: projection, firstID: seen)
             }
             try emit(seen, lists)

@@ -20,7 +20,8 @@ public struct Recall: Sendable {
             throw ANNError.badData(source: source, message: "\(results.count) queries, the ground truth has \(truth.count)")
         }
         guard results.metric == truth.metric else {
-            throw ANNError.badData(source: source, message: "results for --metric \(results.metric.rawValue), ground truth for \(truth.metric.rawValue)")
+            throw ANNError.metricMismatch(source: source, what: "results", recorded: results.metric, expected: truth.metric,
+                                          against: "ground truth")
         }
         let n = results.count
         let sim = truth.metric.isSimilarity

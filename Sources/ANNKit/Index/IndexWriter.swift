@@ -39,7 +39,7 @@ public final class IndexWriter {
     /// `centroids` are in the form the index stores (`Fingerprint.storedCentroids`: unit length
     /// for ip and cos). `budget` bounds the bytes of vectors held in memory before spilling.
     public init(output: OutputFile, dim: Int, type: ElementType, metric: Metric, centroids: [Float], level: Int,
-                budget: Int = 64 << 20) {
+                budget: Int = IndexPacker.defaultMemoryMiB << 20) {
         let k = centroids.count / dim
         self.output = output
         self.dim = dim

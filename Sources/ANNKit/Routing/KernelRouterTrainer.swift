@@ -52,7 +52,7 @@ public final class KernelRouterTrainer {
             try logWeights.withUnsafeMutableBufferPointer { lw in
                 let pts = pp.baseAddress!, lws = lw.baseAddress!
                 try index.forEachCluster(threads: Machine.cores, progress: progress) { c, n, buffers in
-                    if index.metric == .cos { Kernels.normalizeRows(buffers.floats, n: n, d: d) }
+                    index.metric.prepare(buffers.floats, n: n, d: d)
                     let (centres, counts) = try cluster(buffers.floats, n: n, d: d, m: m, metric: index.metric,
                                                         iterations: iterations, seed: seed &+ UInt64(c))
                     (pts + c * m * d).update(from: centres, count: centres.count)

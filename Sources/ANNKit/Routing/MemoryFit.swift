@@ -7,12 +7,15 @@ public enum MemoryFit {
         }
     }
 
-    /// The widest MLP up to 512 units that fits.
+    /// The widest hidden layers an MLP gets by default.
+    public static let widestMLP = 512
+
+    /// The widest MLP up to `widestMLP` units that fits.
     public static func mlpWidth(index: PackedIndex, budget: Int, memory: MemoryBudget) throws -> Int {
         let fits = { (h: Int) in RouterModel.footprint(dim: index.dim, clusterCount: index.clusterCount, hidden1: h, hidden2: h) <= budget }
         guard fits(1) else { throw tooSmall(memory, budget, "an MLP", RouterModel.footprint(dim: index.dim, clusterCount: index.clusterCount, hidden1: 1, hidden2: 1)) }
         var h = 1
-        while h < 512 && fits(h + 1) { h += 1 }
+        while h < widestMLP && fits(h + 1) { h += 1 }
         return h
     }
 

@@ -18,12 +18,15 @@ public struct PQRouterParameters: Sendable {
     public var trainingVectors = 65_536
     /// Training queries the calibration is fitted on (at most; evenly spread over the given).
     public var calibrationQueries = 32_768
-    public var epochs = 30
-    public var learningRate: Float = 0.01
+    public var epochs = defaultEpochs
+    public var learningRate = defaultLearningRate
     /// Queries per Adam step.
     public var batch = 256
     public var seed: UInt64 = 1
     public var threads = Machine.cores
+
+    public static let defaultEpochs = 30
+    public static let defaultLearningRate: Float = 0.01
 
     public init(m: Int, coded: Int) {
         self.m = m

@@ -12,7 +12,7 @@ public enum GroundTruth {
         if let n = base.count, k > n { throw ANNError.usage("k (\(k)) is larger than the base (\(n) vectors)") }
         var q = queries
         let nq = q.count / dim
-        if metric == .cos { q.withUnsafeMutableBufferPointer { Kernels.normalizeRows($0.baseAddress!, n: nq, d: dim) } }
+        metric.prepare(&q, d: dim)
         let rows = base.blockRecords(preferred: blockSize)
         var block = [Float](repeating: 0, count: rows * dim)
         // A base of unknown length (a pipe, zstd) must show k vectors before k neighbours per
@@ -33,7 +33,7 @@ public enum GroundTruth {
             if !head.isEmpty {
                 let n = head.count / dim
                 head.withUnsafeMutableBufferPointer { b in
-                    if metric == .cos { Kernels.normalizeRows(b.baseAddress!, n: n, d: dim) }
+                    metric.prepare(b.baseAddress!, n: n, d: dim)
                     search.add(base: b.baseAddress!, n: n, firstID: 0)
                 }
                 head = []
@@ -44,7 +44,7 @@ public enum GroundTruth {
                 let n = try block.withUnsafeMutableBufferPointer { try base.read(into: $0.baseAddress!, maxCount: rows) }
                 if n == 0 { break }
                 block.withUnsafeMutableBufferPointer { b in
-                    if metric == .cos { Kernels.normalizeRows(b.baseAddress!, n: n, d: dim) }
+                    metric.prepare(b.baseAddress!, n: n, d: dim)
                     search.add(base: b.baseAddress!, n: n, firstID: seen)
                 }
                 seen += n
