@@ -1,5 +1,5 @@
 # ann-tools: build, demo, test, fuzz, bench and install. See README.md.
-#   make build    release build          make test   release build and the test suite
+#   make build    release build          make test   release build, the test suite and examples/Makefile
 #   make demo     the bundled pipeline   make fuzz   fault injection on the built tools
 #   make bench    SIFT-DEB timings       make install / uninstall (PREFIX, DESTDIR)
 SWIFT   ?= swift
@@ -10,7 +10,7 @@ BUILDFLAGS = -c release $(CPUFLAGS)
 TOOLS   := ann-kmeans ann-groundtruth ann-pack ann-query ann-eval ann-train ann-dup
 DEBS    := libzstd-dev libopenblas-dev pkg-config zstd gnuplot-nox time bc python3
 
-.PHONY: all deps build demo test fuzz bench install uninstall clean
+.PHONY: all deps build demo test test-examples fuzz bench install uninstall clean
 all: build
 
 # Installs the Debian packages the build needs when run as root; otherwise names them.
@@ -36,6 +36,17 @@ demo: build
 
 test: deps
 	$(SWIFT) test $(BUILDFLAGS) --disable-xctest
+	$(MAKE) test-examples
+
+# The template examples/Makefile on the bundled sample in 16 clusters, into a temporary
+# directory: every target of `all` must be made.
+test-examples: build
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(MAKE) -C examples --no-print-directory all BIN=$(BIN) OUT=$$tmp K=16 > $$tmp/make.log 2>&1 || { cat $$tmp/make.log; exit 1; }; \
+	for f in score.txt curve.tsv router.tsv compare.md curves.svg; do \
+	  test -s $$tmp/$$f || { echo "test-examples: $$f was not made" >&2; exit 1; }; done; \
+	grep -q '^| k-means 16, router |' $$tmp/compare.md || { echo "test-examples: compare.md has no router row" >&2; exit 1; }; \
+	echo "test-examples: examples/Makefile made all on the bundled sample"
 
 # Damaged, hostile and mismatched inputs, signals, closed pipes and full devices against the
 # release binaries: every run must fail closed (Tests/Faults/faults.py; FUZZFLAGS=--quick,
