@@ -1,5 +1,5 @@
 # ann-tools: build, demo, test, fuzz, bench and install. See README.md.
-#   make build    release build          make test   release build and the test suite
+#   make build    release build          make test   release build, the test suite and examples/Makefile
 #   make demo     the bundled pipeline   make fuzz   fault injection on the built tools
 #   make bench    SIFT-DEB timings       make install / uninstall (PREFIX, DESTDIR)
 SWIFT   ?= swift
@@ -14,7 +14,7 @@ BUILDFLAGS = -c release $(CPUFLAGS)
 TOOLS   := ann-kmeans ann-groundtruth ann-pack ann-query ann-eval ann-train ann-dup
 DEBS    := libzstd-dev libopenblas-dev pkg-config zstd gnuplot-nox time bc python3 mandoc
 
-.PHONY: all deps build demo test lint-man fuzz bench install uninstall clean
+.PHONY: all deps build demo test test-examples lint-man fuzz bench install uninstall clean
 all: build
 
 # Installs the Debian packages the build needs when run as root; otherwise names them.
@@ -40,6 +40,21 @@ demo: build
 
 test: deps lint-man
 	$(SWIFT) test $(BUILDFLAGS) --disable-xctest
+	$(MAKE) test-examples EXAMPLES_BUILD=
+
+# The template examples/Makefile on the bundled sample in 16 clusters, into a scratch
+# directory removed on success: every target of `all` must be made. It builds the tools
+# first, unless `test` runs it with those swift test has just built.
+EXAMPLES_BUILD = build
+EXAMPLES_OUT = $(CURDIR)/.build/test-examples
+test-examples: $(EXAMPLES_BUILD)
+	rm -rf $(EXAMPLES_OUT)
+	mkdir -p $(EXAMPLES_OUT) && $(MAKE) -C examples --no-print-directory all BIN=$(BIN) OUT=$(EXAMPLES_OUT) K=16 \
+	  > $(EXAMPLES_OUT)/make.log 2>&1 || { cat $(EXAMPLES_OUT)/make.log; exit 1; }
+	for f in score.txt curve.tsv router.tsv compare.md curves.svg; do \
+	  test -s $(EXAMPLES_OUT)/$$f || { echo "test-examples: $$f was not made" >&2; exit 1; }; done
+	grep -q '^| k-means 16, router |' $(EXAMPLES_OUT)/compare.md || { echo "test-examples: compare.md has no router row" >&2; exit 1; }
+	rm -rf $(EXAMPLES_OUT)
 
 # The man pages must render without mandoc warnings (style notes, such as long source lines,
 # are allowed).

@@ -1,5 +1,5 @@
-# Functions the report scripts share: where a sweep's curve crosses a recall, and how a
-# fetch is printed.
+# memory.sh's functions: where a sweep's curve crosses a recall, and how a fetch is printed.
+# (ann-eval compare reads the same off a curve for tables of whole curves.)
 
 # at FILE R: mean vectors and bytes per query where recall@1 first reaches R, interpolated
 # linearly between the sweep points around it (as ann-eval sweep does); "<" marks a curve

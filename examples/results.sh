@@ -1,153 +1,99 @@
 #!/usr/bin/env bash
-# results.sh OUT DATASET TRAIN_NAME COMMAND EPOCHS ROUNDS K PLOT EPSILON PRUNE POINTS KEPOCHS KREPOCHS: the results table of
-# `make paper`, in Markdown on stdout, from the sweep files, times.tsv and the index files in OUT.
-# Also writes OUT/results.tsv (one line per method) for scripts and tests.
+# results.sh: the results page of `make -f paper.mk paper`, in Markdown on stdout. It assembles
+# text and draws no conclusion of its own: the comparisons ann-eval compare wrote into OUT, the
+# table of memory.sh, the steps and commands record.sh recorded there, and the settings, which
+# paper.mk passes by name in the environment (RESULTS_VARS there):
+#   OUT                 the run's directory
+#   COMMAND             the command that makes the page
+#   DATASET, TRAIN_NAME the data and the router's training queries, in words
+#   PAPER_CURVES        the curves compared, in the table's order
+#   PLOT                the plot's file name, beside the page (and its -memory.svg)
+#   K ROUNDS FRACTION EPOCHS SIZE_WEIGHT POINTS KEPOCHS KREPOCHS KMEMORY REPLICAS EPSILON PRUNE TARGET
+#                       paper.mk's settings of the same names
 set -euo pipefail
-out=$1 dataset=$2 train=$3 command=$4 epochs=$5 rounds=$6 k=$7 plot=$8 epsilon=$9 prune=${10} kpoints=${11} kepochs=${12} krepochs=${13}
-kpoints=${kpoints:-"ann-train's default number of"}
-
-# shellcheck source=curves.sh
-source "$(dirname "$0")/curves.sh"
-
-# mb FILE: a file's size in MB, one decimal.
-mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
-
-# secs NAME...: the summed wall time of build steps (the last run of each) from times.tsv.
-secs() {
-  local total=0 s
-  for name in "$@"; do
-    s=$(awk -F'\t' -v n="$name" '$1 == n { t = $2 } END { print t + 0 }' "$out/times.tsv")
-    total=$(echo "$total + $s" | bc -l)
-  done
-  printf '%.1f' "$total"
-}
-
-# The base size: the plain assignment holds one cluster per vector (.ivecs: 2 int32 a record).
-nbase=$(( $(stat -c %s "$out/assign.ivecs") / 8 ))
-
-methods=(centroid spann spann-pruned)
-labels=("centroid routing" "SPANN-style replication" "SPANN-style replication, query pruning ($prune)")
-indexes=("$out/index.anni" "$out/spann.anni" "$out/spann.anni")
-spann_build=$(secs centroids.fvecs spann.ivecs spann.anni)
-builds=("$(secs centroids.fvecs index.anni)" "$spann_build" "$spann_build")
-routers=()
-for s in r k; do
-  name=$( [ "$s" = r ] && echo "MLP router (residual), by budget" || echo "kernel router, by threshold")
-  steps="centroids.fvecs index.anni train-gt.annn model.${s}0.annm"
-  for ((r = 0; r <= rounds; r++)); do
-    [ "$r" -gt 0 ] && steps="$steps assign.$s$r.ivecs index.$s$r.anni model.$s$r.annm"
-    methods+=("$s$r")
-    routers+=("$s$r")
-    labels+=("$name, $( [ "$r" = 0 ] && echo "no duplication" || echo "after $r duplication round$( [ "$r" -gt 1 ] && echo s)")")
-    indexes+=("$out/index.$s$r.anni")
-    # shellcheck disable=SC2086
-    builds+=("$(secs $steps)")
-  done
+for v in OUT COMMAND DATASET TRAIN_NAME PAPER_CURVES PLOT K ROUNDS FRACTION EPOCHS SIZE_WEIGHT KEPOCHS KREPOCHS KMEMORY \
+         REPLICAS EPSILON PRUNE TARGET; do
+  [ -n "${!v:-}" ] || { echo "results.sh: error: $v is not set" >&2; exit 64; }
 done
+plural() { [ "$1" = 1 ] || echo s; }
+size() { awk -v b="$1" 'BEGIN { if (b < 1e6) printf "%.1f KB", b / 1e3; else printf "%.1f MB", b / 1e6 }'; }
+points=${POINTS:-"ann-train's default number of"}
 
-declare -A v80 v90 v95 b90 m90
-: > "$out/results.tsv.tmp"
-printf 'method\tvectors@0.80\tvectors@0.90\tvectors@0.95\tbytes@0.90\tindex_bytes\tbuild_seconds\n' >> "$out/results.tsv.tmp"
-for i in "${!methods[@]}"; do
-  m=${methods[$i]} f="$out/paper.${methods[$i]}.tsv"
-  IFS=$'\t' read -r _ v80[$m] _ <<< "$(at "$f" 0.80)"
-  IFS=$'\t' read -r m90[$m] v90[$m] b90[$m] <<< "$(at "$f" 0.90)"
-  IFS=$'\t' read -r _ v95[$m] _ <<< "$(at "$f" 0.95)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "${v80[$m]}" "${v90[$m]}" "${v95[$m]}" "${b90[$m]}" \
-    "$(stat -c %s "${indexes[$i]}")" "${builds[$i]}" >> "$out/results.tsv.tmp"
-done
-mv "$out/results.tsv.tmp" "$out/results.tsv"
-
-ratio() { echo "$1 / $2" | bc -l; }
-pct() { printf '%+.0f%%' "$(echo "($1 / $2 - 1) * 100" | bc -l)"; }
-best=r0
-for m in "${routers[@]}"; do
-  if (( $(echo "${v90[$m]} < ${v90[$best]}" | bc -l) )); then best=$m; fi
-done
-# Against the better of the two SPANN-style variants.
-c=${v90[centroid]} s=${v90[spann]} sname="SPANN-style replication"
-if (( $(echo "${v90[spann-pruned]} < $s" | bc -l) )); then s=${v90[spann-pruned]} sname="SPANN-style replication with query pruning"; fi
-b=${v90[$best]}
-label_of() { local i; for i in "${!methods[@]}"; do [ "${methods[$i]}" = "$1" ] && echo "${labels[$i]}"; done; }
-
-# The first line says whether the router wins, and why not when it does not.
-if (( $(echo "$b >= $c" | bc -l) )); then
-  echo "**The learned router does not beat centroid routing here**: at recall@1 0.90 its best (the $(label_of "$best")) fetches $(fmtv = "$b") vectors per query against $(fmtv = "$c") ($(pct "$b" "$c")). A router can only learn the distribution its training queries show it, and these ($train) differ from the test queries; see docs/router.md."
-elif (( $(echo "$b >= $s" | bc -l) )); then
-  echo "**The learned router (best: the $(label_of "$best")) beats centroid routing ($(pct "$b" "$c") vectors at recall@1 0.90) but not $sname ($(pct "$b" "$s"))**, and is far from the paper's −58%: a router gains only as far as its training queries resemble the test queries (docs/router.md), while replication and pruning fix the boundary cases of every query alike."
-else
-  echo "**The learned router (best: the $(label_of "$best")) fetches the fewest vectors at recall@1 0.90: $(pct "$b" "$c") against centroid routing and $(pct "$b" "$s") against $sname** (the paper: −58% and −80%)."
-fi
 cat <<EOF
-
 # Vectors fetched for the same recall: centroid routing, SPANN-style replication, the learned router
 
-Data: $dataset, K = $k clusters from one \`ann-kmeans\` run (20 iterations, seed 1), shared by
-every method. Recall@1 is measured on the test queries only, a tie at the first neighbour
-counting as a hit; a query fetches whole clusters in rank order until its vector budget is
-spent (\`--budget\`; the kernel router: every cluster whose probability per vector clears a
-threshold, \`--threshold\`), and the figures are the mean vectors (and bytes, compressed, as read from
-storage) fetched per query where recall@1 first reaches each level, interpolated between the
-two budgets around it. Every replica and duplicate fetched counts. Router training queries:
-$train; $rounds duplication rounds (\`ann-dup --fraction 0.2\`). MLP router: $epochs epochs per
-round, clusters ranked by probability per vector fetched (\`--size-weight 1\`). Kernel router:
-$kpoints points per cluster (float16), $kepochs epochs, then $krepochs per later round
-(\`ann-train --router kernel\`; each query scores the 64 clusters whose centroids rank first).
+Data: $DATASET, K = $K clusters from one \`ann-kmeans\` run, shared by every method. Recall@1
+is measured on the test queries only, a tie at the first neighbour counting as a hit; a query
+fetches whole clusters in rank order until its vector budget is spent (\`--budget\`; the kernel
+router: every cluster whose probability per vector clears a threshold, \`--threshold\`), and the
+figures are the mean vectors (and kilobytes, compressed, as read from storage) fetched per query
+where recall@1 first reaches each level, interpolated between the two settings around it
+(\`ann-eval compare\`). Every replica and duplicate fetched counts. Router training queries:
+$TRAIN_NAME; $ROUNDS duplication round$(plural "$ROUNDS") (\`ann-dup --fraction $FRACTION\`). MLP
+router: $EPOCHS epochs per round, clusters ranked by probability per vector fetched
+(\`--size-weight $SIZE_WEIGHT\`). Kernel router: $points points per
+cluster within \`--memory $KMEMORY\`, $KEPOCHS epochs, then $KREPOCHS per later round
+(\`ann-train --router kernel\`).
 
-| method | vectors @ 0.80 | vectors @ 0.90 | vectors @ 0.95 | KB read @ 0.90 | vs centroid @ 0.90 | vs best SPANN-style @ 0.90 | index size | build time |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|
-EOF
-for i in "${!methods[@]}"; do
-  m=${methods[$i]}
-  f="$out/paper.$m.tsv"
-  mk80=$(at "$f" 0.80 | cut -f1) mk95=$(at "$f" 0.95 | cut -f1)
-  size=$(stat -c %s "${indexes[$i]}")
-  printf '| %s | %s | %s | %s | %.0f | %s | %s | %.1f MB (%.1f B/vector) | %s s |\n' "${labels[$i]}" \
-    "$(fmtv "$mk80" "${v80[$m]}")" "$(fmtv "${m90[$m]}" "${v90[$m]}")" "$(fmtv "$mk95" "${v95[$m]}")" \
-    "$(echo "${b90[$m]} / 1024" | bc -l)" "$(pct "${v90[$m]}" "$c")" "$(pct "${v90[$m]}" "$s")" \
-    "$(echo "$size / 1000000" | bc -l)" "$(echo "$size / $nbase" | bc -l)" "${builds[$i]}"
-done
-cn=$(at "$out/paper.centroid-nprobe.tsv" 0.90) sn=$(at "$out/paper.spann-nprobe.tsv" 0.90)
-cat <<EOF
+$(cat "$OUT/comparison.md")
 
-The paper (SIFT1M, its own router and SPANN): the router fetches 58% fewer vectors than
-k-means with centroid routing and 80% fewer than SPANN at recall@1 0.90. Here the best router
-($(label_of "$best")) is $(pct "$b" "$c") against centroid routing ($(printf '%.2f' "$(ratio "$b" "$c")")×) and $(pct "$b" "$s") against
-$sname ($(printf '%.2f' "$(ratio "$b" "$s")")×). SPANN-style replication here: each base vector in
-up to 8 clusters within (1+$epsilon)× the distance of its nearest centroid, SPANN's RNG rule
-skipping redundant ones (\`ann-kmeans --replicate --epsilon $epsilon\`); query pruning drops a
-fetched cluster whose centroid is more than (1+$prune)× as far as the nearest (\`--prune $prune\`).
+The paper (SIFT1M, its own router and SPANN): the router fetches 58% fewer vectors than k-means
+with centroid routing (0.42×) and 80% fewer than SPANN (0.20×) at recall@1 0.90. SPANN-style
+replication here: each base vector also in up to $REPLICAS clusters within (1+$EPSILON)× the
+distance of its nearest centroid, SPANN's RNG rule skipping redundant ones
+(\`ann-kmeans --replicate --replicas $REPLICAS --epsilon $EPSILON\`); query pruning drops a fetched
+cluster whose centroid is more than (1+$PRUNE)× as far as the nearest (\`--prune $PRUNE\`).
 
 By \`--nprobe\` instead of budget (the FAISS IVF-Flat way of probing, for comparison with
-published figures): centroid routing fetches $(fmtv "$(cut -f1 <<< "$cn")" "$(cut -f2 <<< "$cn")") vectors at recall@1 0.90, SPANN-style
-replication $(fmtv "$(cut -f1 <<< "$sn")" "$(cut -f2 <<< "$sn")").
+published figures):
 
-Build time is the wall time of the steps each method needs, summed: k-means with the plain
-assignment and packing; for SPANN-style, the replicated assignment and its pack instead; for the
-router, the training queries' ground truth, training, and each round's duplication, repack and
-training. The test queries' ground truth is shared and not counted.
+$(cat "$OUT/comparison-nprobe.md")
 
-What routing keeps in memory besides the index directory: centroid routing and SPANN-style
-the centroids ($(mb "$out/centroids.fvecs")); the MLP router its weights ($(mb "$out/model.r0.annm"));
-the kernel router its points ($(mb "$out/model.k0.annm")).
+![recall@1 against vectors fetched]($PLOT)
 
-![recall@1 against vectors fetched]($(basename "$plot"))
+## What each method builds and holds
+
+Wall time and peak memory of each build step (its last run), and the size of what it made; a
+method's build is the steps its files need (the test queries' ground truth is shared).
+
+| file | seconds | peak memory | size |
+|---|---:|---:|---:|
 EOF
-if [ -f "$out/memory.md" ]; then
+nbase=$(( $(stat -c %s "$OUT/assign.ivecs") / 8 ))  # the plain assignment: one cluster (2 int32) per vector
+awk -F'\t' 'NF == 3 && $1 ~ /\.(fvecs|bvecs|ivecs|annn|anni|annm)$/ { if (!($1 in t)) order[n++] = $1; t[$1] = $2; kb[$1] = $3 }
+  END { for (i = 0; i < n; i++) print order[i] "\t" t[order[i]] "\t" kb[order[i]] }' "$OUT/times.tsv" |
+while IFS=$'\t' read -r file secs kb; do
+  [ -f "$OUT/$file" ] || continue
+  size=$(stat -c %s "$OUT/$file")
+  per=""
+  [[ $file == *.anni ]] && per=$(awk -v s="$size" -v n="$nbase" 'BEGIN { printf " (%.1f B/vector)", s / n }')
+  printf '| %s | %s | %s | %s%s |\n' "$file" "$secs" "$(size $((kb * 1024)))" "$(size "$size")" "$per"
+done
+cat <<EOF
+
+What routing holds in memory besides the index directory, as \`ann-eval sweep\` reports it:
+
+| curve | router memory |
+|---|---|
+EOF
+for f in $PAPER_CURVES; do
+  printf '| %s | %s |\n' "$(sed -n '1s/^# label: //p' "$f")" "$(sed -n 's/^router memory: //p' "${f%.tsv}.txt")"
+done
+
+if [ -f "$OUT/memory.md" ]; then
   printf '\n## Routers at equal memory\n\n'
-  cat "$out/memory.md"
-  printf '\n![vectors fetched against router memory](%s)\n' "$(basename "${plot%.svg}")-memory.svg"
+  cat "$OUT/memory.md"
+  printf '\n![vectors fetched against router memory](%s)\n' "${PLOT%.svg}-memory.svg"
 fi
 cat <<EOF
 
 ## Commands
 
-\`$command\` runs, from \`examples/\`, with \`BIN=../.build/release\` on the PATH:
+\`$COMMAND\` runs these, from \`examples/\`, with the tools' directory on the PATH (every command
+that made a file in the run's directory, as \`record.sh\` recorded it, in order):
 
 \`\`\`sh
-EOF
-sed -e "s|^/usr/bin/time -f '[^']*' -a -o [^ ]* ||" "$out/commands.txt"
-cat <<EOF
+$(cat "$OUT/commands.sh")
 \`\`\`
 
 ## Machine

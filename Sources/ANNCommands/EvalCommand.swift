@@ -10,11 +10,12 @@ public struct EvalCommand: ParsableCommand {
             score: recall@1, recall@10 and fetch figures of one result list. sweep: runs the \
             queries against an index over a range of --nprobe, --budget or --threshold settings and writes the \
             recall@1-versus-vectors-fetched curve as TSV, with the fetch interpolated at the \
-            target recall. plot: draws curves from sweep files with gnuplot. A returned neighbour \
+            target recall. plot: draws curves from sweep files with gnuplot. compare: tabulates the \
+            fetch of sweep curves at target recalls and its ratio to a baseline. A returned neighbour \
             counts as a hit when its id is the true one or its distance is no worse, so ties count.
             """,
         version: toolVersion,
-        subcommands: [EvalScoreCommand.self, EvalSweepCommand.self, EvalPlotCommand.self],
+        subcommands: [EvalScoreCommand.self, EvalSweepCommand.self, EvalPlotCommand.self, EvalCompareCommand.self],
         defaultSubcommand: EvalScoreCommand.self)
 
     public init() {}

@@ -110,7 +110,7 @@ import Testing
 
     @Test func subcommandHelpNamesItsFlags() {
         #expect(EvalCommand.configuration.commandName == "ann-eval")
-        #expect(EvalCommand.configuration.subcommands.count == 3)
+        #expect(EvalCommand.configuration.subcommands.count == 4)
         for (name, flag) in [("sweep", "--budget"), ("plot", "--title"), ("score", "--stats")] {
             let sub = EvalCommand.configuration.subcommands.first { $0.configuration.commandName == name }
             #expect(sub?.helpMessage().contains(flag) == true, "\(name)")

@@ -65,7 +65,7 @@ import Testing
 
     /// ann-eval's own --help, and each subcommand's, against the one page.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: manPage("ann-eval")), "man/ann-eval.1 is not written yet"),
-          arguments: [nil, "score", "sweep", "plot"] as [String?])
+          arguments: [nil, "score", "sweep", "plot", "compare"] as [String?])
     func evalManPageDocumentsEveryFlag(_ subcommand: String?) throws {
         try check("ann-eval", subcommand: subcommand, atLeast: subcommand == nil ? 2 : 7)
     }
@@ -80,7 +80,7 @@ import Testing
     @Test func evalSubcommandsHaveHelp() throws {
         let s = try Scratch()
         let top = String(decoding: try s.run("ann-eval", ["--help"]).stdout, as: UTF8.self)
-        for sub in ["score", "sweep", "plot"] {
+        for sub in ["score", "sweep", "plot", "compare"] {
             #expect(top.contains(sub))
             let r = try s.run("ann-eval", [sub, "--help"])
             expectSuccess(r)
