@@ -24,9 +24,12 @@ let package = Package(
         .target(
             name: "ANNCommands",
             dependencies: ["ANNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "ANNKitTests", dependencies: ["ANNKit"]),
+        // What the test targets share: temporary files, the bundled data, encoders written from
+        // ann-formats(5), an index edited by hand.
+        .target(name: "TestSupport", dependencies: ["ANNKit"], path: "Tests/TestSupport"),
+        .testTarget(name: "ANNKitTests", dependencies: ["ANNKit", "TestSupport"]),
         .testTarget(name: "ANNCommandsTests", dependencies: ["ANNCommands", "ANNKit"]),
-        .testTarget(name: "CLITests", dependencies: ["ANNKit"] + tools.map { .target(name: $0) }),
+        .testTarget(name: "CLITests", dependencies: ["ANNKit", "TestSupport"] + tools.map { .target(name: $0) }),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["ANNCommands"]) },
     swiftLanguageModes: [.v5]
 )
