@@ -9,9 +9,7 @@ import Testing
     /// input takes "-" for stdin.
     @Test func statsFromStandardInput() throws {
         let s = try Scratch()
-        let f = try s.siftIndex()
-        let gt = try s.groundTruth(f.queries, k: 10)
-        try s.queryWithStats(f, nprobe: 2)
+        let gt = try s.scoreInputs(k: 10, nprobe: 2)
         let named = try s.run("ann-eval", ["score", "--gt", gt, "--stats", "s.tsv", "r.annn"])
         expectSuccess(named)
         let piped = try s.run("ann-eval", ["score", "--gt", gt, "--stats", "-", "r.annn"], stdin: s.path("s.tsv"))

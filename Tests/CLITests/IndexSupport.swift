@@ -43,10 +43,14 @@ extension Scratch {
         return SiftIndex(base: base, queries: queries, centroids: c, assignments: a, index: i, metric: metric)
     }
 
-    /// ann-query over `f`'s index at `nprobe`: results r.annn and per-query stats s.tsv next to
-    /// the inputs, for the tests of ann-eval score.
-    func queryWithStats(_ f: SiftIndex, nprobe: Int) throws {
+    /// What the tests of ann-eval score read: an index, the queries' ground truth of `k`
+    /// neighbours (returned), and ann-query's results r.annn and per-query stats s.tsv at
+    /// `nprobe`, next to the inputs.
+    func scoreInputs(k: Int, nprobe: Int) throws -> String {
+        let f = try siftIndex()
+        let gt = try groundTruth(f.queries, k: k)
         try setup("ann-query", ["--index", f.index, "--nprobe", "\(nprobe)", "--stats", path("s.tsv"), "-o", path("r.annn"), f.queries])
+        return gt
     }
 
     /// ann-groundtruth of `queries` over the siftsmall base, into the top of the scratch directory.
