@@ -24,10 +24,14 @@ let package = Package(
         .target(
             name: "ANNCommands",
             dependencies: ["ANNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // What the test targets share: temporary files, the bundled data, encoders written from
+        // ann-formats(5), an index edited by hand; the exit status of a library error comes from
+        // ANNCommands, which decides it.
+        .target(name: "TestSupport", dependencies: ["ANNKit", "ANNCommands"], path: "Tests/TestSupport"),
         // ANNCommands for the exit status of each library error, which the command layer decides.
-        .testTarget(name: "ANNKitTests", dependencies: ["ANNKit", "ANNCommands"]),
+        .testTarget(name: "ANNKitTests", dependencies: ["ANNKit", "ANNCommands", "TestSupport"]),
         .testTarget(name: "ANNCommandsTests", dependencies: ["ANNCommands", "ANNKit"]),
-        .testTarget(name: "CLITests", dependencies: ["ANNKit"] + tools.map { .target(name: $0) }),
+        .testTarget(name: "CLITests", dependencies: ["ANNKit", "TestSupport"] + tools.map { .target(name: $0) }),
     ] + tools.map { .executableTarget(name: $0, dependencies: ["ANNCommands"]) },
     swiftLanguageModes: [.v6]
 )

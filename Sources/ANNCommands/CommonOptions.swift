@@ -180,10 +180,12 @@ public struct RoutingOptions: ParsableArguments {
     func engine(for index: PackedIndex, threads: Int) throws -> QueryEngine {
         let router: any ClusterRouter = try model.map { try ModelFile(path: $0, for: index).router() }
             ?? CentroidRouter(centroids: index.centroids, dim: index.dim, metric: index.metric)
-        let engine = QueryEngine(index: index, router: router, threads: threads)
-        engine.sizeWeight = sizeWeight
-        engine.prune = prune.map(Float.init)
-        return engine
+        return QueryEngine(index: index, router: router, threads: threads)
+    }
+
+    /// The parameters of a search with `probe`, weighted and pruned as the options say.
+    func parameters(_ probe: ProbeSelection) -> SearchParameters {
+        SearchParameters(probe: probe, sizeWeight: sizeWeight, prune: prune.map(Float.init))
     }
 }
 

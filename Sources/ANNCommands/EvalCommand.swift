@@ -189,7 +189,7 @@ struct EvalSweepCommand: ParsableCommand {
         for (i, s) in all.enumerated() {
             if case .nprobe(let n) = s, n > idx.clusterCount { continue }
             let clock = Stopwatch()
-            let (list, stats) = try engine.search(queries: q, k: k, selection: s, routed: routed)
+            let (list, stats) = try engine.search(queries: q, k: k, parameters: routing.parameters(s), routed: routed)
             let secs = clock.seconds
             let r = try Recall(results: list, truth: t, source: index)
             let n = Double(stats.count)

@@ -83,7 +83,7 @@ public struct QueryCommand: ParsableCommand {
 
     var selection: ProbeSelection {
         if let t = threshold { return .threshold(Float(t)) }
-        return budget.map(ProbeSelection.budget) ?? .nprobe(nprobe ?? 8)
+        return budget.map(ProbeSelection.budget) ?? .nprobe(nprobe ?? SearchParameters.defaultNprobe)
     }
 
     public func run() throws {
@@ -120,7 +120,7 @@ public struct QueryCommand: ParsableCommand {
             if n == 0 { break }
             // Each worker keeps k neighbours (id and distance) for every query of the batch.
             try MemoryLimit.check(count: n * k * (threads + 1), size: 8, for: "-k \(k) for a batch of \(n) queries on \(threads) threads")
-            let (list, st) = try engine.search(queries: group, k: k, selection: selection)
+            let (list, st) = try engine.search(queries: group, k: k, parameters: routing.parameters(selection))
             ids += list.ids
             dists += list.distances
             all += st

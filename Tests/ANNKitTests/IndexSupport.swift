@@ -103,23 +103,6 @@ func fetchCluster(_ index: PackedIndex, _ c: Int) throws -> (ids: [UInt32], vect
     return (Array(UnsafeBufferPointer(start: b.ids, count: n)), Array(UnsafeBufferPointer(start: b.floats, count: n * index.dim)))
 }
 
-extension SampleData {
-    /// A TEXMEX .bvecs file parsed by hand, as float32.
-    static func parseBvecs(_ b: [UInt8]) -> Vectors {
-        let dim = Int(b.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(as: Int32.self)) })
-        let record = 4 + dim
-        var values = [Float]()
-        values.reserveCapacity(b.count / record * dim)
-        for r in 0..<(b.count / record) { for j in 0..<dim { values.append(Float(b[r * record + 4 + j])) } }
-        return Vectors(dim: dim, values: values)
-    }
-
-    private static let bigann = Result { parseBvecs(try decompressed("bigann10k_base.bvecs.zst")) }
-
-    /// 10,000 uint8 SIFT vectors from another collection (BIGANN): training queries for siftsmall.
-    static func bigannBase() throws -> Vectors { try bigann.get() }
-}
-
 /// Exact k nearest neighbours of `queries` in `base` with the library's exact search.
 func exactNeighbours(queries: [Float], base: [Float], dim: Int, k: Int, metric: Metric) throws -> NeighborList {
     try withTemporaryDirectory { dir in

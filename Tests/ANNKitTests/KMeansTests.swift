@@ -140,9 +140,3 @@ import Testing
         #expect(run.objectives.last == 0)
     }
 }
-
-func squaredDistance(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
-    var s = 0.0
-    for (x, y) in zip(a, b) { s += Double(x - y) * Double(x - y) }
-    return s
-}

@@ -27,7 +27,7 @@ import Testing
         let q = try Self.queries()
         let exact = try exactNeighbours(queries: q, base: f.base, dim: 128, k: 10, metric: metric)
         try withIndex(f) { idx in
-            let (list, stats) = try engine(idx).search(queries: q, k: 10, selection: .nprobe(8))
+            let (list, stats) = try engine(idx).search(queries: q, k: 10, parameters: SearchParameters(probe: .nprobe(8)))
             #expect(list.metric == metric && list.k == 10 && list.count == Self.queryCount)
             #expect(list.ids == exact.ids)
             #expect(list.distances == exact.distances)
@@ -42,7 +42,7 @@ import Testing
         let exact = try exactNeighbours(queries: q, base: f.base, dim: 128, k: 20, metric: .l2)
         try withIndex(f) { idx in
             #expect(idx.vectorCount == 3000)
-            let (list, stats) = try engine(idx).search(queries: q, k: 20, selection: .nprobe(8))
+            let (list, stats) = try engine(idx).search(queries: q, k: 20, parameters: SearchParameters(probe: .nprobe(8)))
             for i in 0..<list.count { #expect(Set(list.row(i)).count == 20, "query \(i)") }
             #expect(list.ids == exact.ids)
             #expect(stats.allSatisfy { $0.vectors == 4500 })
@@ -61,7 +61,7 @@ import Testing
                 scores.withUnsafeMutableBufferPointer { router.score(queries: qp.baseAddress!, n: Self.queryCount, dim: 128, into: $0.baseAddress!) }
             }
             let sizes = idx.entries.map(\.vectors)
-            let (list, stats) = try engine(idx).search(queries: q, k: 5, selection: selection)
+            let (list, stats) = try engine(idx).search(queries: q, k: 5, parameters: SearchParameters(probe: selection))
             let members = f.members
             for i in 0..<Self.queryCount {
                 let chosen = scores.withUnsafeBufferPointer { selection.choose(scores: $0.baseAddress! + i * 8, sizes: sizes) }
@@ -94,15 +94,13 @@ import Testing
         let f = try IndexFixture.sift(n: 3000, k: 8, metric: metric, duplicateEvery: 4)
         let q = try Self.queries()
         try withIndex(f) { idx in
-            let (plain, plainStats) = try engine(idx).search(queries: q, k: 5, selection: .nprobe(4))
-            let wide = engine(idx)
-            wide.prune = 1e9
-            let (same, sameStats) = try wide.search(queries: q, k: 5, selection: .nprobe(4))
+            let (plain, plainStats) = try engine(idx).search(queries: q, k: 5, parameters: SearchParameters(probe: .nprobe(4)))
+            let wide = SearchParameters(probe: .nprobe(4), prune: 1e9)
+            let (same, sameStats) = try engine(idx).search(queries: q, k: 5, parameters: wide)
             #expect(same.ids == plain.ids && sameStats.map(\.vectors) == plainStats.map(\.vectors))
 
-            let e = engine(idx)
-            e.prune = metric == .l2 ? 0.05 : 0.5
-            let (list, stats) = try e.search(queries: q, k: 5, selection: .nprobe(4))
+            let pruning = SearchParameters(probe: .nprobe(4), prune: metric == .l2 ? 0.05 : 0.5)
+            let (list, stats) = try engine(idx).search(queries: q, k: 5, parameters: pruning)
             let sizes = idx.entries.map(\.vectors)
             let members = f.members
             var pruned = 0
@@ -116,7 +114,7 @@ import Testing
                                          : 1 - zip(qv, cv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / qn
                 }
                 let chosen = (0..<8).sorted { dist[$0] < dist[$1] || (dist[$0] == dist[$1] && $0 < $1) }.prefix(4)
-                let limit = (1 + Double(e.prune!)) * dist[chosen.first!]
+                let limit = (1 + Double(pruning.prune!)) * dist[chosen.first!]
                 let kept = chosen.filter { dist[$0] <= limit }
                 #expect(stats[i].clusters == kept.count, "query \(i)")
                 #expect(stats[i].vectors == kept.reduce(0) { $0 + sizes[$1] }, "query \(i)")
@@ -133,13 +131,13 @@ import Testing
         let f = try IndexFixture.sift(n: 3000, k: 8, duplicateEvery: 3)
         let q = try Self.queries()
         try withIndex(f) { idx in
-            let (one, _) = try engine(idx, threads: 1).search(queries: q, k: 10, selection: .nprobe(3))
-            let (four, _) = try engine(idx, threads: 4).search(queries: q, k: 10, selection: .nprobe(3))
+            let (one, _) = try engine(idx, threads: 1).search(queries: q, k: 10, parameters: SearchParameters(probe: .nprobe(3)))
+            let (four, _) = try engine(idx, threads: 4).search(queries: q, k: 10, parameters: SearchParameters(probe: .nprobe(3)))
             #expect(one.ids == four.ids && one.distances == four.distances)
             let e = engine(idx)
             let half = Self.queryCount / 2 * 128
-            let (a, _) = try e.search(queries: Array(q[..<half]), k: 10, selection: .nprobe(3))
-            let (b, _) = try e.search(queries: Array(q[half...]), k: 10, selection: .nprobe(3))
+            let (a, _) = try e.search(queries: Array(q[..<half]), k: 10, parameters: SearchParameters(probe: .nprobe(3)))
+            let (b, _) = try e.search(queries: Array(q[half...]), k: 10, parameters: SearchParameters(probe: .nprobe(3)))
             #expect(a.ids + b.ids == one.ids && a.distances + b.distances == one.distances)
             #expect(e.totals.queries == Self.queryCount)
             #expect(e.totals.clustersRead >= 3 && e.totals.clustersRead <= 16)
@@ -152,12 +150,12 @@ import Testing
         try withIndex(f) { idx in
             // A query at the far centroid of the empty cluster chooses it first, and fetches nothing.
             let far = [Float](repeating: 1000, count: 128)
-            let (list, stats) = try engine(idx).search(queries: far, k: 3, selection: .nprobe(1))
+            let (list, stats) = try engine(idx).search(queries: far, k: 3, parameters: SearchParameters(probe: .nprobe(1)))
             #expect(stats[0].clusters == 1 && stats[0].vectors == 0)
             #expect(Array(list.row(0)) == [NeighborList.noID, NeighborList.noID, NeighborList.noID])
             #expect(Array(list.rowDistances(0)) == [.infinity, .infinity, .infinity])
             // The budget reaches past the empty cluster to one that holds vectors.
-            let (b, bs) = try engine(idx).search(queries: far, k: 3, selection: .budget(1))
+            let (b, bs) = try engine(idx).search(queries: far, k: 3, parameters: SearchParameters(probe: .budget(1)))
             #expect(bs[0].clusters == 2 && bs[0].vectors > 0)
             #expect(!b.row(0).contains(NeighborList.noID))
         }
@@ -175,7 +173,7 @@ import Testing
             bytes[e4.offset + e4.size / 3] ^= 0x01
             try writeBytes(bytes, to: "\(dir)/bad.anni")
             let idx = try PackedIndex(path: "\(dir)/bad.anni")
-            let e = annError { _ = try engine(idx).search(queries: q, k: 10, selection: .nprobe(8)) }
+            let e = annError { _ = try engine(idx).search(queries: q, k: 10, parameters: SearchParameters(probe: .nprobe(8))) }
             #expect(e?.exitCode == 65)
             #expect(e?.description.contains("cluster 4") == true, "\(String(describing: e))")
         }

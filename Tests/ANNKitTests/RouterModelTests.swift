@@ -86,7 +86,7 @@ import Testing
             let t = annError { _ = try RouterModel.load("\(dir)/cut.annm", for: idx) }
             #expect(t?.description.contains("truncated model") == true, "\(String(describing: t))")
             // The index itself is not a model.
-            let i = annError { _ = try RouterModel.load(idx.path, for: idx) }
+            let i = annError { _ = try RouterModel.load(idx.name, for: idx) }
             #expect(i?.exitCode == 65)
         }
     }

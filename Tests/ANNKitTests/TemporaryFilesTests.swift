@@ -17,15 +17,6 @@ import Testing
         return fd
     }
 
-    /// A PID that has run and ended: that of a child reaped here.
-    static func deadPID() throws -> pid_t {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/true")
-        try p.run()
-        p.waitUntilExit()
-        return p.processIdentifier
-    }
-
     /// Regression: OutputFile created its temporary and registered it after, so a signal in
     /// between left the file behind. The name must be registered when the file is created.
     @Test func aNameIsRegisteredBeforeItsFileExists() throws {
@@ -142,7 +133,7 @@ import Testing
     /// and keeps those of running processes, other names, and names that are not a PID.
     @Test func leftoversOfEndedProcessesAreRemoved() throws {
         try withTemporaryDirectory { dir in
-            let dead = try Self.deadPID(), live = getppid()
+            let dead = try endedProcessID(), live = getppid()
             let names = [".x.tmp.\(dead)", ".x.tmp.\(live)", ".x.tmp.1", ".x.tmp.\(dead)x", ".x.tmp.", ".y.tmp.\(dead)", "x.tmp.\(dead)",
                          ".x.tmp.\(dead).tmp.\(dead)"]
             for n in names { close(try Self.create("\(dir)/\(n)")) }
@@ -162,7 +153,7 @@ import Testing
     /// The copy of stdin is named `ann-tools-stdin-PID-RANDOM`: the same rule by prefix.
     @Test func spoolLeftoversOfEndedProcessesAreRemoved() throws {
         try withTemporaryDirectory { dir in
-            let dead = try Self.deadPID(), live = getppid()
+            let dead = try endedProcessID(), live = getppid()
             let names = ["ann-tools-stdin-\(dead)-1a2b", "ann-tools-stdin-\(live)-1a2b", "ann-tools-stdin-\(dead)", "ann-tools-stdin-x-1"]
             for n in names { close(try Self.create("\(dir)/\(n)")) }
             let removed = TemporaryFiles.removeLeftovers(in: dir + "/", prefix: "ann-tools-stdin-", suffix: true)

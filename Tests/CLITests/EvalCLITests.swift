@@ -16,9 +16,7 @@ import Testing
 
     @Test func scoreMatchesARecount() throws {
         let s = try Scratch()
-        let f = try s.siftIndex()
-        let gt = try s.groundTruth(f.queries, k: 100)
-        try s.queryWithStats(f, nprobe: 1)
+        let gt = try s.scoreInputs(k: 100, nprobe: 1)
         let r = try s.run("ann-eval", ["score", "--gt", gt, "--stats", "s.tsv", "r.annn"])
         expectSuccess(r)
         let report = Self.report(r)

@@ -9,9 +9,7 @@ import Testing
     /// input takes "-" for stdin.
     @Test func statsFromStandardInput() throws {
         let s = try Scratch()
-        let f = try s.siftIndex()
-        let gt = try s.groundTruth(f.queries, k: 10)
-        try s.queryWithStats(f, nprobe: 2)
+        let gt = try s.scoreInputs(k: 10, nprobe: 2)
         let named = try s.run("ann-eval", ["score", "--gt", gt, "--stats", "s.tsv", "r.annn"])
         expectSuccess(named)
         let piped = try s.run("ann-eval", ["score", "--gt", gt, "--stats", "-", "r.annn"], stdin: s.path("s.tsv"))
@@ -79,11 +77,7 @@ import Testing
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gnuplot") else { return }
         let s = try Scratch()
         try s.write(Array("\(RecallCurve.header)\nnprobe=1\t0.5\t0.4\t100\t1000\t1.00\t10\nnprobe=2\t0.9\t0.8\t200\t2000\t2.00\t10\n".utf8), to: "c.tsv")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/true")
-        try p.run()
-        p.waitUntilExit()
-        let stale = s.output(".p.png.tmp.\(p.processIdentifier)")
+        let stale = s.output(".p.png.tmp.\(try endedProcessID())")
         try writeBytes([0], to: stale)
         expectSuccess(try s.run("ann-eval", ["plot", "-o", s.output("p.png"), "c.tsv"]))
         #expect(try s.outputs() == ["p.png"])

@@ -22,9 +22,9 @@ import Testing
             let ids = Array(ours.row(q)), dists = Array(ours.rowDistances(q)), theirs = Array(official.row(q))
             #expect(ids[0] == theirs[0], "query \(q): first neighbour", sourceLocation: sourceLocation)
             for j in 0..<100 {
-                let theirDistance = squaredDistance(qv, base.values.row(Int(theirs[j]), d))
+                let theirDistance = Float(squaredDistance(qv, base.values.row(Int(theirs[j]), d)))
                 #expect(dists[j] == theirDistance, "query \(q) rank \(j)", sourceLocation: sourceLocation)
-                #expect(dists[j] == squaredDistance(qv, base.values.row(Int(ids[j]), d)), "query \(q) rank \(j): reported distance",
+                #expect(dists[j] == Float(squaredDistance(qv, base.values.row(Int(ids[j]), d))), "query \(q) rank \(j): reported distance",
                         sourceLocation: sourceLocation)
                 if j > 0 {
                     #expect(dists[j - 1] < dists[j] || (dists[j - 1] == dists[j] && ids[j - 1] < ids[j]),

@@ -43,10 +43,14 @@ extension Scratch {
         return SiftIndex(base: base, queries: queries, centroids: c, assignments: a, index: i, metric: metric)
     }
 
-    /// ann-query over `f`'s index at `nprobe`: results r.annn and per-query stats s.tsv next to
-    /// the inputs, for the tests of ann-eval score.
-    func queryWithStats(_ f: SiftIndex, nprobe: Int) throws {
+    /// What the tests of ann-eval score read: an index, the queries' ground truth of `k`
+    /// neighbours (returned), and ann-query's results r.annn and per-query stats s.tsv at
+    /// `nprobe`, next to the inputs.
+    func scoreInputs(k: Int, nprobe: Int) throws -> String {
+        let f = try siftIndex()
+        let gt = try groundTruth(f.queries, k: k)
         try setup("ann-query", ["--index", f.index, "--nprobe", "\(nprobe)", "--stats", path("s.tsv"), "-o", path("r.annn"), f.queries])
+        return gt
     }
 
     /// ann-groundtruth of `queries` over the siftsmall base, into the top of the scratch directory.
@@ -130,51 +134,4 @@ func damageCluster(_ c: Int, of index: String, into damaged: String) throws {
     let e = b.entry(c)
     b.bytes[e.offset + e.size / 2] ^= 0x20
     try writeBytes(b.bytes, to: damaged)
-}
-
-/// A packed index's bytes, read and edited as ann-formats(5) lays them out (48-byte trailer),
-/// with the checksums recomputed only when a test asks, so that it can reach the checks that
-/// lie behind them.
-struct IndexBytes {
-    var bytes: [UInt8]
-
-    init(_ path: String) throws { bytes = try readBytes(path) }
-
-    func u32(_ o: Int) -> UInt32 { bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt32.self)) } }
-    func u64(_ o: Int) -> UInt64 { bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: o, as: UInt64.self)) } }
-    mutating func set(_ v: some FixedWidthInteger, at o: Int) {
-        let b = Encode.le(v)
-        bytes.replaceSubrange(o..<(o + b.count), with: b)
-    }
-
-    var trailerStart: Int { bytes.count - 48 }
-    var dirOffset: Int { Int(u64(trailerStart + 8)) }
-    var clusterCount: Int { Int(u32(12)) }
-    func entry(_ c: Int) -> (offset: Int, size: Int, vectors: Int) {
-        let o = dirOffset + 24 * c
-        return (Int(u64(o)), Int(u32(o + 8)), Int(u32(o + 12)))
-    }
-
-    mutating func resealTrailer() {
-        set(Checksum.crc32c(Array(bytes[trailerStart..<(trailerStart + 44)])), at: trailerStart + 44)
-    }
-
-    /// Recomputes the directory's CRC (and then the trailer's).
-    mutating func resealDirectory() {
-        set(Checksum.crc32c(Array(bytes[dirOffset..<trailerStart])), at: trailerStart + 4)
-        resealTrailer()
-    }
-
-    mutating func setVectors(_ n: UInt32, ofCluster c: Int) {
-        set(n, at: dirOffset + 24 * c + 12)
-        resealDirectory()
-    }
-
-    /// Sets N in the header and the trailer, every checksum recomputed.
-    mutating func setBaseCount(_ n: UInt32) {
-        set(UInt64(n), at: 16)
-        bytes = Encode.resealedHeader(bytes)
-        set(n, at: trailerStart + 40)
-        resealTrailer()
-    }
 }

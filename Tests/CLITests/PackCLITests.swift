@@ -74,7 +74,7 @@ import Testing
         #expect(idx.elementType == .uint8 && idx.layout == .rows && idx.level == 9 && idx.metric == .l2)
         #expect(idx.vectorCount == 10_000)
         // Stored as bytes and compressed: well under the 132 bytes a vector takes raw.
-        #expect(idx.fileSize < 10_000 * 132)
+        #expect(idx.storage.size < 10_000 * 132)
         let data = try SampleData.vectors("bigann10k_base.bvecs").values
         let got = try { () throws -> (ids: [UInt32], floats: [Float]) in
             let b = ClusterBuffers()

@@ -13,13 +13,6 @@ enum Tools {
     static func path(_ tool: String) -> String { "\(directory)/\(tool)" }
 }
 
-/// The package root, found from this file; the bundled data and the man pages live under it.
-enum Package {
-    static let root: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let data = "\(root)/examples/data"
-}
-
 /// What one run of a tool did.
 struct RunResult {
     var status: Int32
@@ -37,7 +30,7 @@ final class Scratch {
     private var runs = 0
 
     init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("ann-cli-tests-\(UUID().uuidString)").path
+        dir = try makeTemporaryDirectory(prefix: "ann-cli-tests")
         try FileManager.default.createDirectory(atPath: "\(dir)/out", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "\(dir)/io", withIntermediateDirectories: true)
     }
@@ -119,91 +112,6 @@ final class Scratch {
     }
 
     func outputs() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: out) }
-}
-
-func writeBytes(_ bytes: [UInt8], to path: String) throws {
-    try Data(bytes).write(to: URL(fileURLWithPath: path))
-}
-
-func readBytes(_ path: String) throws -> [UInt8] {
-    [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-}
-
-/// The bundled real data, decompressed once per process by `Zstd.Decoder` straight over the
-/// file: tests of other behaviour then do not depend on the tools' own .zst detection, which
-/// has tests of its own.
-enum SampleData {
-    private static let cache = Mutex<[String: [UInt8]]>([:])
-
-    /// `name` without `.zst`, e.g. "siftsmall_base.fvecs".
-    static func bytes(_ name: String) throws -> [UInt8] {
-        try cache.withLock { files in
-            if let b = files[name] { return b }
-            let decoder = try Zstd.Decoder(try FileByteSource(path: "\(Package.data)/\(name).zst"))
-            var out = [UInt8]()
-            var buf = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = try buf.withUnsafeMutableBytes { try decoder.read(into: $0) }
-                if n == 0 { break }
-                out.append(contentsOf: buf[0..<n])
-            }
-            files[name] = out
-            return out
-        }
-    }
-
-    /// A TEXMEX .fvecs or .bvecs file parsed by hand, as float32.
-    static func vectors(_ name: String) throws -> (dim: Int, values: [Float]) {
-        let b = try bytes(name)
-        let uint8 = name.hasSuffix(".bvecs")
-        let dim = Int(b.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) })
-        let record = 4 + dim * (uint8 ? 1 : 4)
-        var values = [Float]()
-        values.reserveCapacity(b.count / record * dim)
-        b.withUnsafeBytes { raw in
-            for r in 0..<(b.count / record) {
-                for j in 0..<dim {
-                    let at = r * record + 4
-                    values.append(uint8 ? Float(raw[at + j])
-                                        : Float(bitPattern: raw.loadUnaligned(fromByteOffset: at + 4 * j, as: UInt32.self)))
-                }
-            }
-        }
-        return (dim, values)
-    }
-}
-
-/// Little-endian encoders written from ann-formats(5).
-enum Encode {
-    static func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-    static func floats(_ v: some Sequence<Float>) -> [UInt8] { v.flatMap { le($0.bitPattern) } }
-    static func fvecs(_ v: [Float], dim: Int) -> [UInt8] {
-        stride(from: 0, to: v.count, by: dim).flatMap { le(Int32(dim)) + floats(v[$0..<($0 + dim)]) }
-    }
-    /// A version 2 header: fields, the CRC-32C of bytes 0..<24, four reserved zero bytes.
-    static func header(magic: String = "ANNV", version: UInt16 = 2, type: UInt8 = 1, metric: UInt8 = 0, dim: UInt32,
-                       aux: UInt32 = 0, count: UInt64) -> [UInt8] {
-        let fields = Array(magic.utf8) + le(version) + [type, metric] + le(dim) + le(aux) + le(count)
-        return fields + le(Checksum.crc32c(fields)) + le(UInt32(0))
-    }
-
-    /// `bytes` with the header CRC (bytes 24..<28) recomputed, as a writer that patched a field would.
-    static func resealedHeader(_ bytes: [UInt8]) -> [UInt8] {
-        var b = bytes
-        b.replaceSubrange(24..<28, with: le(Checksum.crc32c(Array(b[0..<24]))))
-        return b
-    }
-}
-
-/// Exact squared distance of two SIFT vectors: small integers, so exact in any order.
-func squaredDistance(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
-    var s = 0.0
-    for (x, y) in zip(a, b) { s += Double(x - y) * Double(x - y) }
-    return Float(s)
-}
-
-extension Array where Element == Float {
-    func row(_ i: Int, _ dim: Int) -> ArraySlice<Float> { self[(i * dim)..<((i + 1) * dim)] }
 }
 
 /// A failed run: the exit status, one line on stderr naming the tool, and nothing left in out/.

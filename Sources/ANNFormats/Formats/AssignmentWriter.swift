@@ -6,8 +6,7 @@ public final class AssignmentWriter {
     public let output: OutputFile
     public let format: FileFormat
     public let clusterCount: Int
-    private let promised: Int?
-    private let start: Int
+    private let header: CountedHeader
     public private(set) var pairs = 0
     private var row: [Int32] = []
     private var rowVector = -1
@@ -19,27 +18,11 @@ public final class AssignmentWriter {
         guard format == .native || format == .ivecs || format == .ibin else {
             throw ANNError.usage("an assignment cannot be written as .\(format.rawValue); use native, ivecs or ibin")
         }
-        if format == .ibin && pairCount == nil && !output.sink.isSeekable {
-            throw ANNError.usage("cannot stream .ibin of unknown length to a pipe; write to a file or use the native form")
-        }
         self.output = output
         self.format = format
         self.clusterCount = clusterCount
-        promised = pairCount
-        start = output.sink.offset
-        try writeHeader(pairs: pairCount)
-    }
-
-    private func header(pairs: Int?) -> [UInt8] {
-        StreamHeader(kind: .assignment, elementType: nil, metric: nil, dim: 2, aux: UInt32(clusterCount), count: pairs).encoded()
-    }
-
-    private func writeHeader(pairs: Int?) throws {
-        if format == .native {
-            try output.sink.write(header(pairs: pairs))
-        } else if format == .ibin {
-            try output.sink.write(value: UInt32(pairs ?? 0).littleEndian)
-            try output.sink.write(value: UInt32(2).littleEndian)
+        header = try CountedHeader(output: output, format: format, count: pairCount, binDim: 2) {
+            StreamHeader(kind: .assignment, elementType: nil, metric: nil, dim: 2, aux: UInt32(clusterCount), count: $0).encoded()
         }
     }
 
@@ -77,16 +60,6 @@ public final class AssignmentWriter {
     public func finish(identity: AssignmentIdentity) throws {
         try flushRow()
         if format == .native { try output.sink.write(identity.footer(recordsCRC: recordsCRC)) }
-        if let p = promised, p != pairs {
-            throw ANNError.io(target: output.sink.name, message: "wrote \(pairs) pairs, promised \(p)")
-        }
-        guard promised == nil, output.sink.isSeekable else { return }
-        if format == .native {
-            try output.sink.patch(header(pairs: pairs), at: start)
-        } else if format == .ibin {
-            var n = [UInt8](repeating: 0, count: 4)
-            n.storeLE(UInt32(pairs), at: 0)
-            try output.sink.patch(n, at: start)
-        }
+        try header.finish(written: pairs, unit: "pairs")
     }
 }

@@ -15,16 +15,7 @@ struct IntegerRecords {
         var r = 0
         var first = true
         while shape.count == nil || r < shape.count! {
-            if input.format.isTexmex && !first {
-                let (dd, partial) = try input.reader.readLE(Int32.self)
-                guard let dd else {
-                    if partial == 0 { break }
-                    throw ANNError.badData(source: input.name, message: "record \(r): truncated (\(partial) of 4 bytes of its dimension)")
-                }
-                guard Int(dd) == d else {
-                    throw ANNError.badData(source: input.name, message: "record \(r): dimension \(dd) does not match \(d)")
-                }
-            }
+            if input.format.isTexmex && !first, try !input.readRecordDimension(record: r, expecting: d) { break }
             first = false
             let n = try row.withUnsafeMutableBytes { try input.reader.read(into: $0) }
             if n == 0 && !input.format.isTexmex && shape.count == nil { break }

@@ -75,15 +75,8 @@ public final class VectorReader {
             while got < want {
                 if firstDimPending {
                     firstDimPending = false
-                } else {
-                    let (d, partial) = try input.reader.readLE(Int32.self)
-                    guard let d else {
-                        if partial == 0 { break }
-                        throw bad("record \(recordsRead + got): truncated (\(partial) of 4 bytes of its dimension)")
-                    }
-                    guard Int(d) == dim else {
-                        throw bad("record \(recordsRead + got): dimension \(d) does not match \(dim)")
-                    }
+                } else if try !input.readRecordDimension(record: recordsRead + got, expecting: dim) {
+                    break
                 }
                 let n = try input.reader.read(into: UnsafeMutableRawBufferPointer(start: dest + got * rb, count: rb))
                 guard n == rb else { throw bad("record \(recordsRead + got): truncated (\(n) of \(rb) bytes)") }

@@ -5,9 +5,7 @@ public final class VectorWriter {
     public let format: FileFormat
     public let dim: Int
     public let elementType: ElementType
-    private let metric: Metric?
-    private let expected: Int?
-    private let start: Int
+    private let header: CountedHeader
     public private(set) var written = 0
     private var convert: [UInt8] = []
 
@@ -20,25 +18,12 @@ public final class VectorWriter {
         if let t = format.vectorElementType, t != elementType {
             throw ANNError.usage("these vectors are \(elementType.name); .\(format.rawValue) holds \(t.name): use .\(format.vectorForm(for: elementType).rawValue)")
         }
-        if format.isBin && count == nil && !output.sink.isSeekable {
-            throw ANNError.usage("cannot stream .\(format.rawValue) of unknown length to a pipe; write to a file or use the native form")
-        }
         self.output = output
         self.format = format
         self.dim = dim
         self.elementType = elementType
-        self.metric = metric
-        expected = count
-        start = output.sink.offset
-        try writeHeader(count: count)
-    }
-
-    private func writeHeader(count: Int?) throws {
-        if format == .native {
-            try output.sink.write(StreamHeader(kind: .vectors, elementType: elementType, metric: metric, dim: dim, count: count).encoded())
-        } else if format.isBin {
-            try output.sink.write(value: UInt32(count ?? 0).littleEndian)
-            try output.sink.write(value: UInt32(dim).littleEndian)
+        header = try CountedHeader(output: output, format: format, count: count, binDim: dim) {
+            StreamHeader(kind: .vectors, elementType: elementType, metric: metric, dim: dim, count: $0).encoded()
         }
     }
 
@@ -63,16 +48,6 @@ public final class VectorWriter {
 
     /// Completes the stream: fills in the count where it was not known.
     public func finish() throws {
-        if let e = expected, e != written {
-            throw ANNError.io(target: output.sink.name, message: "wrote \(written) records, promised \(e)")
-        }
-        guard expected == nil, output.sink.isSeekable else { return }
-        if format == .native {
-            try output.sink.patch(StreamHeader(kind: .vectors, elementType: elementType, metric: metric, dim: dim, count: written).encoded(), at: start)
-        } else if format.isBin {
-            var n = [UInt8](repeating: 0, count: 4)
-            n.storeLE(UInt32(written), at: 0)
-            try output.sink.patch(n, at: start)
-        }
+        try header.finish(written: written, unit: "records")
     }
 }

@@ -84,4 +84,17 @@ public struct InputFile {
         if let s = byteSize, s % record == 0 { count = s / record }
         return (Int(d), count)
     }
+
+    /// Reads the dimension that leads TEXMEX record `r` (every record's but the first, which
+    /// `readForeignShape` took) and refuses one other than `dim`. False at the end of the
+    /// input, where not one byte of it is left.
+    func readRecordDimension(record r: Int, expecting dim: Int) throws -> Bool {
+        let (d, partial) = try reader.readLE(Int32.self)
+        guard let d else {
+            if partial == 0 { return false }
+            throw ANNError.badData(source: name, message: "record \(r): truncated (\(partial) of 4 bytes of its dimension)")
+        }
+        guard Int(d) == dim else { throw ANNError.badData(source: name, message: "record \(r): dimension \(d) does not match \(dim)") }
+        return true
+    }
 }

@@ -14,30 +14,12 @@ public final class StdinSpool {
         var dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         if !dir.hasSuffix("/") { dir += "/" }
         TemporaryFiles.removeLeftovers(in: dir, prefix: "ann-tools-stdin-", suffix: true)
-        // Named here rather than by mkstemp(3), so that the name is registered before the file
-        // exists; O_EXCL keeps mkstemp's guarantee that the file is new.
-        var made: (fd: Int32, registration: TemporaryFiles.Registration)?
-        var name = ""
-        for _ in 0..<100 where made == nil {
-            name = "\(dir)ann-tools-stdin-\(getpid())-\(String(UInt64.random(in: 0..<(1 << 48)), radix: 16))"
-            let candidate = name
-            do {
-                made = try TemporaryFiles.process.create(candidate) {
-                    let fd = Glibc.open(candidate, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-                    guard fd >= 0 else { throw SpoolError(code: errno) }
-                    return fd
-                }
-            } catch let e as SpoolError where e.code == EEXIST {
-                continue
-            } catch let e as SpoolError {
-                throw ANNError.cantCreate(target: dir, message: "temporary copy of stdin: \(errnoText(e.code))")
-            }
+        let made = try TemporaryFiles.process.createNew(in: dir, for: "temporary copy of stdin") {
+            "\(dir)ann-tools-stdin-\(getpid())-\(String(UInt64.random(in: 0..<(1 << 48)), radix: 16))"
         }
-        guard let (fd, registration) = made else {
-            throw ANNError.cantCreate(target: dir, message: "temporary copy of stdin: \(errnoText(EEXIST))")
-        }
-        path = name
-        self.registration = registration
+        let fd = made.fd
+        path = made.path
+        registration = made.registration
         let sink = ByteSink(fd: fd, name: path)
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buf.deallocate(); Glibc.close(fd) }
@@ -65,6 +47,3 @@ public final class StdinSpool {
         TemporaryFiles.process.unregister(registration)
     }
 }
-
-/// The errno of a failed open, kept apart from the ANNError it becomes so that EEXIST retries.
-private struct SpoolError: Error { var code: Int32 }

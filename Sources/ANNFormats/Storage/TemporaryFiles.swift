@@ -82,6 +82,30 @@ public final class TemporaryFiles: @unchecked Sendable {
         }
     }
 
+    /// Creates a file that did not exist (O_EXCL, mode 0600, read-write) under a name drawn by
+    /// `name`, registered before it exists as `create` does: what mkstemp(3) guarantees, with
+    /// the name known to the signal handlers first. A name already taken draws another, up to
+    /// 100 times. A failed open is `cantCreate` of `directory`, the message naming `purpose`; a
+    /// full table throws as `register` does.
+    public func createNew(in directory: String, for purpose: String,
+                          named name: () -> String) throws -> (fd: Int32, registration: Registration, path: String) {
+        var code = EEXIST
+        for _ in 0..<100 where code == EEXIST {
+            let candidate = name()
+            do {
+                let (fd, registration) = try create(candidate) {
+                    let fd = Glibc.open(candidate, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+                    guard fd >= 0 else { throw OpenFailed(code: errno) }
+                    return fd
+                }
+                return (fd, registration, candidate)
+            } catch let e as OpenFailed {
+                code = e.code
+            }
+        }
+        throw ANNError.cantCreate(target: directory, message: "\(purpose): \(errnoText(code))")
+    }
+
     /// The registered names (allocates: not for signal handlers).
     public var paths: [String] {
         (0..<capacity).compactMap { i in
@@ -127,3 +151,7 @@ public final class TemporaryFiles: @unchecked Sendable {
         return removed
     }
 }
+
+/// The errno of a failed open in `createNew`, kept apart from the error it becomes so that a
+/// name already taken draws another.
+private struct OpenFailed: Error { var code: Int32 }

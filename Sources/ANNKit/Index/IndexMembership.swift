@@ -24,13 +24,13 @@ extension Assignment {
         // Each vector at most once per cluster, so n vectors need at least n pairs: only then
         // is an array of n + 1 starts justified by the data.
         guard ids.count >= n else {
-            throw ANNError.badData(source: index.path, message: "clusters hold \(ids.count) vectors, fewer than the \(n) the header counts")
+            throw ANNError.badData(source: index.name, message: "clusters hold \(ids.count) vectors, fewer than the \(n) the header counts")
         }
         var start = [Int](repeating: 0, count: n + 1)
         for v in ids { start[Int(v) + 1] += 1 }
         for v in 0..<n {
             guard start[v + 1] > 0 else {
-                throw ANNError.badData(source: index.path, message: "vector \(v) is in no cluster (the index is damaged)")
+                throw ANNError.badData(source: index.name, message: "vector \(v) is in no cluster (the index is damaged)")
             }
             start[v + 1] += start[v]
         }

@@ -79,7 +79,7 @@ public enum IndexRewriter {
     }
 
     private static func damaged(_ index: PackedIndex, _ c: Int) -> ANNError {
-        .badData(source: index.path, message: "cluster \(c) changed while it was read")
+        .badData(source: index.name, message: "cluster \(c) changed while it was read")
     }
 
     /// A decoded row back in the form the index stores it (uint8 values are exact in float32).

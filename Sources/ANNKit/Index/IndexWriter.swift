@@ -83,15 +83,12 @@ public final class IndexWriter {
             // file system lacks it, a named one is registered before it exists and unlinked at once.
             var fd = Glibc.open(dir, Self.oTmpfile | O_RDWR | O_CLOEXEC, 0o600)
             if fd < 0 {
-                let name = "\(dir)/ann-pack-spill-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-                let (named, registration) = try TemporaryFiles.process.create(name) {
-                    let f = Glibc.open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-                    guard f >= 0 else { throw ANNError.cantCreate(target: dir, message: "spill file: \(errnoText(errno))") }
-                    return f
+                let made = try TemporaryFiles.process.createNew(in: dir, for: "spill file") {
+                    "\(dir)/ann-pack-spill-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
                 }
-                unlink(name)
-                TemporaryFiles.process.unregister(registration)
-                fd = named
+                unlink(made.path)
+                TemporaryFiles.process.unregister(made.registration)
+                fd = made.fd
             }
             spillFD = fd
             spill = ByteSink(fd: fd, name: "spill file in \(dir)")

@@ -1,8 +1,7 @@
-import Glibc
-
 /// A packed index opened for querying (ann-formats(5), ANNI): the directory and centroids in
-/// memory, the clusters on storage, each fetched with one pread of exactly its frame, checked
-/// and decompressed. Nothing is cached between fetches.
+/// memory, the clusters on storage (any `RangeReadable`: a local file, a remote object), each
+/// fetched with one read of exactly its frame, checked and decompressed. Nothing is cached
+/// between fetches.
 ///
 /// Every number read from the file is bounds-checked against the file's real size, with checked
 /// conversions and arithmetic, before it sizes an allocation or locates a read; every byte that
@@ -25,7 +24,10 @@ public final class PackedIndex {
     /// The highest zstd level a trailer may record.
     public static let maxLevel = 22
 
-    public let path: String
+    /// Where the bytes come from; every read of the index goes through it.
+    public let storage: any RangeReadable
+    /// How errors name the index (its path, for a local file).
+    public var name: String { storage.name }
     public let dim: Int
     public let elementType: ElementType
     public let metric: Metric
@@ -43,110 +45,107 @@ public final class PackedIndex {
     public let entries: [Entry]
     /// `clusterCount × dim` float32.
     public let centroids: [Float]
-    public let fileSize: Int
-    private let fd: Int32
 
     public var clusterCount: Int { entries.count }
 
-    public init(path: String) throws {
-        self.path = path
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ANNError.missingInput(source: path, message: errnoText(errno)) }
-        self.fd = fd
+    /// Opens the index in the local file `path`.
+    public convenience init(path: String) throws {
+        try self.init(storage: try LocalFile(path: path))
+    }
+
+    /// Reads and checks the header, trailer and directory of the index `storage` holds.
+    public init(storage: any RangeReadable) throws {
+        self.storage = storage
+        let path = storage.name, fileSize = storage.size
         func bad(_ m: String) -> ANNError { .badData(source: path, message: m) }
-        do {
-            var st = stat()
-            guard fstat(fd, &st) == 0 else { throw ANNError.io(target: path, message: "stat failed: \(errnoText(errno))") }
-            guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("not a regular file") }
-            guard let size = Int(exactly: st.st_size) else { throw bad("file size \(st.st_size) is not usable") }
-            fileSize = size
-            guard fileSize >= StreamHeader.size else { throw bad("truncated index (\(fileSize) bytes)") }
-            var head = [UInt8](repeating: 0, count: StreamHeader.size)
-            try Self.pread(fd, &head, at: 0, path: path)
-            let h = try StreamHeader.decode(head, source: path)
-            guard h.kind == .index else { throw bad("is \(h.kind.noun), not a packed index") }
-            guard let type = h.elementType, let metric = h.metric, h.aux > 0, let n = h.count else {
-                throw bad("packed index header lacks its element type, metric, cluster count or vector count")
-            }
-            guard n <= Int(UInt32.max) else { throw bad("header counts \(n) vectors, more than 32-bit ids can name") }
-            guard fileSize >= StreamHeader.size + Self.trailerSize else { throw bad("truncated index (\(fileSize) bytes)") }
-
-            // The trailer: magic, then its own checksum, then its fields.
-            let trailerAt = fileSize - Self.trailerSize
-            var trailer = [UInt8](repeating: 0, count: Self.trailerSize)
-            try Self.pread(fd, &trailer, at: trailerAt, path: path)
-            guard Array(trailer[0..<4]) == Self.trailerMagic else { throw bad("truncated or damaged index: no trailer at its end") }
-            let trailerCRC: UInt32 = trailer.loadLE(at: Self.trailerChecksumOffset)
-            guard trailerCRC == Checksum.crc32c(Array(trailer[0..<Self.trailerChecksumOffset])) else {
-                throw bad("trailer checksum mismatch: the index is damaged")
-            }
-            let dirCRC: UInt32 = trailer.loadLE(at: 4)
-            let rawDirOffset: UInt64 = trailer.loadLE(at: 8)
-            guard let layout = ClusterFrame.Layout(rawValue: trailer[32]) else { throw bad("unknown vector layout \(trailer[32])") }
-            guard Int(trailer[33]) <= Self.maxLevel else { throw bad("zstd level \(trailer[33]) is not a level zstd has") }
-            guard trailer[34..<40].allSatisfy({ $0 == 0 }) else { throw bad("reserved trailer bytes are not zero") }
-            let trailerCount: UInt32 = trailer.loadLE(at: 40)
-            guard Int(trailerCount) == n else {
-                throw bad("trailer counts \(trailerCount) base vectors, the header \(n): the index is damaged")
-            }
-
-            // The directory must exactly fill the space between the frames and the trailer.
-            let k = Int(h.aux), d = h.dim
-            guard let dirOffset = Int(exactly: rawDirOffset), dirOffset >= StreamHeader.size, dirOffset <= trailerAt,
-                  let dirSize = Self.directorySize(clusters: k, dim: d), dirSize == trailerAt - dirOffset
-            else { throw bad("truncated or damaged index: the directory does not fit the file") }
-            var dir = [UInt8](repeating: 0, count: dirSize)
-            try Self.pread(fd, &dir, at: dirOffset, path: path)
-            guard Checksum.crc32c(dir) == dirCRC else { throw bad("directory checksum mismatch: the index is damaged") }
-            var entries = [Entry]()
-            entries.reserveCapacity(k)
-            var total = 0
-            for c in 0..<k {
-                let o = c * Self.entrySize
-                let rawOffset: UInt64 = dir.loadLE(at: o)
-                let size = Int(dir.loadLE(at: o + 8) as UInt32), vectors = Int(dir.loadLE(at: o + 12) as UInt32)
-                guard let offset = Int(exactly: rawOffset), offset >= StreamHeader.size,
-                      case let (end, overflow) = offset.addingReportingOverflow(size), !overflow, end <= dirOffset
-                else { throw bad("cluster \(c): frame lies outside the file (truncated or damaged index)") }
-                guard vectors <= n else { throw bad("cluster \(c): holds \(vectors) vectors, more than the \(n) of the base") }
-                guard (dir.loadLE(at: o + 20) as UInt32) == 0 else { throw bad("cluster \(c): reserved directory bytes are not zero") }
-                let (sum, tooMany) = total.addingReportingOverflow(vectors)
-                guard !tooMany else { throw bad("cluster \(c): the clusters hold more vectors than can be counted") }
-                total = sum
-                entries.append(Entry(offset: offset, size: size, vectors: vectors, crc: dir.loadLE(at: o + 16)))
-            }
-            guard total >= n else { throw bad("clusters hold \(total) vectors, fewer than the \(n) the header counts") }
-            let centroidStart = k * Self.entrySize
-            let cents = dir.withUnsafeBytes { b in
-                [Float](unsafeUninitializedCapacity: k * d) { out, count in
-                    UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: b[centroidStart...]))
-                    count = k * d
-                }
-            }
-            // Centroids rank every query: a NaN or an overflowing one would rank nothing right,
-            // so they meet the same bound as every vector a tool reads.
-            if let over = cents.withUnsafeBufferPointer({ NormLimit.firstExceeding($0.baseAddress!, n: k, d: d) }) {
-                throw bad("centroid \(over.row): squared norm \(NormLimit.describe(over.squaredNorm)) is not finite or too large: the index is damaged")
-            }
-            let fp: UInt64 = trailer.loadLE(at: 16)
-            guard fp == Fingerprint.clustering(storedCentroids: cents, dim: d, metric: metric) else {
-                throw bad("clustering fingerprint does not match the centroids: the index is damaged")
-            }
-            dim = d
-            elementType = type
-            self.metric = metric
-            vectorCount = n
-            self.layout = layout
-            level = Int(trailer[33])
-            fingerprint = fp
-            baseFingerprint = trailer.loadLE(at: 24)
-            baseCount = Int(trailerCount)
-            self.entries = entries
-            centroids = cents
-        } catch {
-            Glibc.close(fd)
-            throw error
+        guard fileSize >= StreamHeader.size else { throw bad("truncated index (\(fileSize) bytes)") }
+        let head = try Self.read(storage, at: 0, count: StreamHeader.size)
+        let h = try StreamHeader.decode(head, source: path)
+        guard h.kind == .index else { throw bad("is \(h.kind.noun), not a packed index") }
+        guard let type = h.elementType, let metric = h.metric, h.aux > 0, let n = h.count else {
+            throw bad("packed index header lacks its element type, metric, cluster count or vector count")
         }
+        guard n <= Int(UInt32.max) else { throw bad("header counts \(n) vectors, more than 32-bit ids can name") }
+        guard fileSize >= StreamHeader.size + Self.trailerSize else { throw bad("truncated index (\(fileSize) bytes)") }
+
+        // The trailer: magic, then its own checksum, then its fields.
+        let trailerAt = fileSize - Self.trailerSize
+        let trailer = try Self.read(storage, at: trailerAt, count: Self.trailerSize)
+        guard Array(trailer[0..<4]) == Self.trailerMagic else { throw bad("truncated or damaged index: no trailer at its end") }
+        let trailerCRC: UInt32 = trailer.loadLE(at: Self.trailerChecksumOffset)
+        guard trailerCRC == Checksum.crc32c(Array(trailer[0..<Self.trailerChecksumOffset])) else {
+            throw bad("trailer checksum mismatch: the index is damaged")
+        }
+        let dirCRC: UInt32 = trailer.loadLE(at: 4)
+        let rawDirOffset: UInt64 = trailer.loadLE(at: 8)
+        guard let layout = ClusterFrame.Layout(rawValue: trailer[32]) else { throw bad("unknown vector layout \(trailer[32])") }
+        guard Int(trailer[33]) <= Self.maxLevel else { throw bad("zstd level \(trailer[33]) is not a level zstd has") }
+        guard trailer[34..<40].allSatisfy({ $0 == 0 }) else { throw bad("reserved trailer bytes are not zero") }
+        let trailerCount: UInt32 = trailer.loadLE(at: 40)
+        guard Int(trailerCount) == n else {
+            throw bad("trailer counts \(trailerCount) base vectors, the header \(n): the index is damaged")
+        }
+
+        // The directory must exactly fill the space between the frames and the trailer.
+        let k = Int(h.aux), d = h.dim
+        guard let dirOffset = Int(exactly: rawDirOffset), dirOffset >= StreamHeader.size, dirOffset <= trailerAt,
+              let dirSize = Self.directorySize(clusters: k, dim: d), dirSize == trailerAt - dirOffset
+        else { throw bad("truncated or damaged index: the directory does not fit the file") }
+        let dir = try Self.read(storage, at: dirOffset, count: dirSize)
+        guard Checksum.crc32c(dir) == dirCRC else { throw bad("directory checksum mismatch: the index is damaged") }
+        var entries = [Entry]()
+        entries.reserveCapacity(k)
+        var total = 0
+        for c in 0..<k {
+            let o = c * Self.entrySize
+            let rawOffset: UInt64 = dir.loadLE(at: o)
+            let size = Int(dir.loadLE(at: o + 8) as UInt32), vectors = Int(dir.loadLE(at: o + 12) as UInt32)
+            guard let offset = Int(exactly: rawOffset), offset >= StreamHeader.size,
+                  case let (end, overflow) = offset.addingReportingOverflow(size), !overflow, end <= dirOffset
+            else { throw bad("cluster \(c): frame lies outside the file (truncated or damaged index)") }
+            guard vectors <= n else { throw bad("cluster \(c): holds \(vectors) vectors, more than the \(n) of the base") }
+            guard (dir.loadLE(at: o + 20) as UInt32) == 0 else { throw bad("cluster \(c): reserved directory bytes are not zero") }
+            let (sum, tooMany) = total.addingReportingOverflow(vectors)
+            guard !tooMany else { throw bad("cluster \(c): the clusters hold more vectors than can be counted") }
+            total = sum
+            entries.append(Entry(offset: offset, size: size, vectors: vectors, crc: dir.loadLE(at: o + 16)))
+        }
+        guard total >= n else { throw bad("clusters hold \(total) vectors, fewer than the \(n) the header counts") }
+        let centroidStart = k * Self.entrySize
+        let cents = dir.withUnsafeBytes { b in
+            [Float](unsafeUninitializedCapacity: k * d) { out, count in
+                UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: b[centroidStart...]))
+                count = k * d
+            }
+        }
+        // Centroids rank every query: a NaN or an overflowing one would rank nothing right,
+        // so they meet the same bound as every vector a tool reads.
+        if let over = cents.withUnsafeBufferPointer({ NormLimit.firstExceeding($0.baseAddress!, n: k, d: d) }) {
+            throw bad("centroid \(over.row): squared norm \(NormLimit.describe(over.squaredNorm)) is not finite or too large: the index is damaged")
+        }
+        let fp: UInt64 = trailer.loadLE(at: 16)
+        guard fp == Fingerprint.clustering(storedCentroids: cents, dim: d, metric: metric) else {
+            throw bad("clustering fingerprint does not match the centroids: the index is damaged")
+        }
+        dim = d
+        elementType = type
+        self.metric = metric
+        vectorCount = n
+        self.layout = layout
+        level = Int(trailer[33])
+        fingerprint = fp
+        baseFingerprint = trailer.loadLE(at: 24)
+        baseCount = Int(trailerCount)
+        self.entries = entries
+        centroids = cents
+    }
+
+    /// `count` bytes of `storage` from `offset`; a short read is a truncated index.
+    private static func read(_ storage: any RangeReadable, at offset: Int, count: Int) throws -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: count)
+        let got = try buf.withUnsafeMutableBytes { try storage.read(offset..<(offset + count), into: $0) }
+        guard got == count else { throw ANNError.badData(source: storage.name, message: "truncated index (short read at offset \(offset))") }
+        return buf
     }
 
     /// Bytes of the directory of `clusters` clusters in `dim` dimensions (entries, then the
@@ -159,10 +158,7 @@ public final class PackedIndex {
         return o1 || o2 || o3 || o4 ? nil : total
     }
 
-    deinit { Glibc.close(fd) }
-
-
-    /// Fetches cluster `c` into `buffers`: one pread of its frame, CRC check, decompression,
+    /// Fetches cluster `c` into `buffers`: one read of its frame, CRC check, decompression,
     /// decoding to ids and float32 vectors. Returns the number of vectors. The frame's content is
     /// decompressed into a buffer grown as output arrives and must be exactly what the directory
     /// claims; its ids must ascend strictly and stay below the base's count.
@@ -171,21 +167,16 @@ public final class PackedIndex {
     @discardableResult
     public func fetch(_ c: Int, into buffers: ClusterBuffers, vectors: Bool = true) throws -> Int {
         let e = entries[c]
-        func bad(_ m: String) -> ANNError { .badData(source: path, message: "cluster \(c): \(m)") }
+        func bad(_ m: String) -> ANNError { .badData(source: name, message: "cluster \(c): \(m)") }
         // The frame's size was bounded by the directory against the file; the content's is not
         // trusted until the bytes exist.
         buffers.reserve(compressed: e.size)
-        let got = buffers.compressed.withUnsafeMutableBytes { b -> Int in
-            var done = 0
-            while done < e.size {
-                let r = Glibc.pread(fd, b.baseAddress! + done, e.size - done, off_t(e.offset + done))
-                if r > 0 { done += r; continue }
-                if r < 0 && errno == EINTR { continue }
-                return r < 0 ? -Int(errno) : done
-            }
-            return done
+        let got: Int
+        do {
+            got = try buffers.compressed.withUnsafeMutableBytes { try storage.read(e.offset..<(e.offset + e.size), into: $0) }
+        } catch ANNError.io(let target, let message) {
+            throw ANNError.io(target: target, message: "cluster \(c): \(message)")
         }
-        if got < 0 { throw ANNError.io(target: path, message: "cluster \(c): read failed: \(errnoText(Int32(-got)))") }
         guard got == e.size else { throw bad("truncated frame (\(got) of \(e.size) bytes)") }
         let crc = buffers.compressed.withUnsafeBytes { Checksum.crc32c(UnsafeRawBufferPointer(rebasing: $0[0..<e.size])) }
         guard crc == e.crc else {
@@ -197,7 +188,7 @@ public final class PackedIndex {
         let (contentSize, o3) = n.multipliedReportingOverflow(by: record)
         guard !(o1 || o2 || o3) else { throw bad("\(n) vectors of dimension \(dim) cannot be held") }
         try buffers.compressed.withUnsafeBytes { src in
-            try buffers.decompress(UnsafeRawBufferPointer(rebasing: src[0..<e.size]), expected: contentSize, source: "\(path): cluster \(c)")
+            try buffers.decompress(UnsafeRawBufferPointer(rebasing: src[0..<e.size]), expected: contentSize, source: "\(name): cluster \(c)")
         }
         // The content arrived whole: n is now backed by real bytes and may size the outputs.
         buffers.reserve(vectors: n, dim: dim, floats: vectors)
@@ -218,19 +209,9 @@ public final class PackedIndex {
         return n
     }
 
-    /// Asks the kernel to drop this file's cached pages, so the next fetches come from the
-    /// device (for cold-cache measurements; not needed for correctness).
-    public func dropCache() {
-        fdatasync(fd)
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-    }
-
-    static func pread(_ fd: Int32, _ buf: inout [UInt8], at offset: Int, path: String) throws {
-        let n = buf.count
-        let r = buf.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, n, off_t(offset)) }
-        if r < 0 { throw ANNError.io(target: path, message: "read failed: \(errnoText(errno))") }
-        if r != n { throw ANNError.badData(source: path, message: "truncated index (short read at offset \(offset))") }
-    }
+    /// Asks the storage to serve the next fetches from the device, not a cache (for
+    /// cold-cache measurements; not needed for correctness).
+    public func dropCache() { storage.dropCache() }
 }
 
 /// Reusable per-thread buffers for fetching clusters: no allocation per fetch once grown.

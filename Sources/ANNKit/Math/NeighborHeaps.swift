@@ -49,29 +49,11 @@ public final class NeighborHeaps {
             for j in 0..<size where hi[j] == id { return false }
         }
         if size < k {
-            var i = size
-            size += 1
-            while i > 0 {
-                let p = (i - 1) / 2
-                guard Self.worse(d, id, hd[p], hi[p]) else { break }
-                hd[i] = hd[p]; hi[i] = hi[p]
-                i = p
-            }
-            hd[i] = d; hi[i] = id
+            BoundedHeap.push(d, id, keys: hd, values: hi, size: &size, worse: Self.worse)
             sizes[q] = Int32(size)
             return true
         }
-        var i = 0
-        while true {
-            let l = 2 * i + 1
-            if l >= size { break }
-            var c = l
-            if l + 1 < size && Self.worse(hd[l + 1], hi[l + 1], hd[l], hi[l]) { c = l + 1 }
-            guard Self.worse(hd[c], hi[c], d, id) else { break }
-            hd[i] = hd[c]; hi[i] = hi[c]
-            i = c
-        }
-        hd[i] = d; hi[i] = id
+        BoundedHeap.replaceTop(d, id, keys: hd, values: hi, size: size, worse: Self.worse)
         return true
     }
 

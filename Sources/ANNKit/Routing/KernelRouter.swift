@@ -286,29 +286,6 @@ public struct KernelRouter: ClusterRouter {
         }
     }
 
-    // MARK: - File
-
-    /// Writes the model: header, fixed fields (slots, candidates, precision, w), points
-    /// (float16 when `isHalf`, padded to 4 bytes), log-weights, CRC-32C.
-    public func write(to output: OutputFile) throws {
-        var fixed = [UInt8](repeating: 0, count: ModelFile.fixedSize)
-        fixed.storeLE(fingerprint, at: 0)
-        fixed.storeLE(UInt32(slots), at: 8)
-        fixed.storeLE(UInt32(scoredClusters == clusterCount ? 0 : candidates), at: 12)
-        fixed[16] = isHalf ? 1 : 0
-        fixed[17] = ModelFile.Architecture.kernel.rawValue
-        fixed.storeLE(weight.bitPattern, at: 20)
-        guard isHalf else {
-            try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, footprint: footprint,
-                                arrays: [points, logWeights])
-            return
-        }
-        var half = [UInt8](repeating: 0, count: Self.halfBytes(halfPoints.count))
-        for (i, h) in halfPoints.enumerated() { half.storeLE(h.bitPattern, at: 2 * i) }
-        try ModelFile.write(to: output, metric: metric, dim: dim, clusterCount: clusterCount, fixed: fixed, footprint: footprint,
-                            prefix: half, arrays: [logWeights])
-    }
-
     /// The points (float16 or float32), their log-weights, the norms of float16 points, the
     /// per-point bias a scoring pass builds, and the centroid norms.
     public var footprint: Int {
@@ -322,44 +299,4 @@ public struct KernelRouter: ClusterRouter {
 
     /// Bytes of `n` float16 values padded to a multiple of 4.
     static func halfBytes(_ n: Int) -> Int { (2 * n + 3) / 4 * 4 }
-
-    /// Words of the arrays of a kernel router with these fixed fields: the points (float32, or
-    /// float16 padded to 4 bytes), then one log-weight per point.
-    static func wordCount(fixed: [UInt8], dim d: Int, clusterCount k: Int, source: String) throws -> Int {
-        let m = Int(fixed.loadLE(at: 8) as UInt32), precision = fixed[16]
-        guard m >= 1 else { throw ANNError.badData(source: source, message: "a kernel router needs at least one point per cluster") }
-        guard precision <= 1 else { throw ANNError.badData(source: source, message: "unknown point precision \(precision): 0 is float32, 1 float16") }
-        let values = ModelFile.checkedSum(ofProducts: [[k, m, d]])
-        // Float16 points take (2 · values + 3) / 4 words; float32 points one each.
-        let pointWords = values.flatMap { v in precision == 1 ? ModelFile.checkedSum(ofProducts: [[2, v], [3]]).map { $0 / 4 } : v }
-        guard let pw = pointWords, let n = ModelFile.checkedSum(ofProducts: [[pw], [k, m]]) else {
-            throw ANNError.badData(source: source, message: "a kernel router of \(k) clusters of \(m) points in \(d) dimensions is too large to hold")
-        }
-        return n
-    }
-
-    public init(file: ModelFile) throws {
-        let d = file.dim, k = file.clusterCount, m = file.uint32(at: 8), c = file.uint32(at: 12)
-        guard m >= 1 else { throw file.bad("a kernel router needs at least one point per cluster") }
-        guard c < k else { throw file.bad("\(c) candidate clusters of \(k): 0 means all") }
-        let precision = file.byte(at: 16)
-        guard precision <= 1 else { throw file.bad("unknown point precision \(precision): 0 is float32, 1 float16") }
-        let words = precision == 1 ? Self.halfBytes(k * m * d) / 4 + k * m : k * m * (d + 1)
-        guard words == file.floatCount else { throw file.bad("weights do not match \(k) clusters of \(m) points in \(d) dimensions") }
-        let w = file.float(at: 20)
-        guard w.isFinite && w > 0 else { throw file.bad("kernel weight \(w) is not a positive number") }
-        if precision == 1 {
-            let half = file.halfArray(k * m * d)
-            let a = file.arrays([k * m], from: Self.halfBytes(k * m * d))[0]
-            guard half.allSatisfy(\.isFinite), a.allSatisfy(\.isFinite) else { throw file.bad("the model holds NaN or infinite weights") }
-            self.init(dim: d, clusterCount: k, slots: m, candidates: c, metric: file.metric, fingerprint: file.fingerprint, weight: w,
-                      points: [], halfPoints: half, logWeights: a, centroids: file.centroids)
-        } else {
-            let a = file.arrays([k * m * d, k * m])
-            guard a[0].allSatisfy(\.isFinite), a[1].allSatisfy(\.isFinite) else { throw file.bad("the model holds NaN or infinite weights") }
-            self.init(dim: d, clusterCount: k, slots: m, candidates: c, metric: file.metric, fingerprint: file.fingerprint, weight: w,
-                      points: a[0], logWeights: a[1], centroids: file.centroids)
-        }
-        try file.checkFootprint(footprint)
-    }
 }

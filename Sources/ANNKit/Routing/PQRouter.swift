@@ -179,11 +179,8 @@ public struct PQRouter: ClusterRouter {
                             for _ in offsets[c]..<offsets[c + 1] {
                                 let dist = constant + ProductQuantizer.lookup(table, code: code, m: m)
                                 code += m
-                                if size < cap {
-                                    Self.push(dist, Int32(li), hd.baseAddress!, hl.baseAddress!, &size)
-                                } else if dist < hd[0] {
-                                    Self.replaceTop(dist, Int32(li), hd.baseAddress!, hl.baseAddress!, size)
-                                }
+                                BoundedHeap.offer(dist, Int32(li), keys: hd.baseAddress!, values: hl.baseAddress!, size: &size,
+                                                  capacity: cap) { a, _, b, _ in a > b }
                             }
                         }
                     }
@@ -259,34 +256,6 @@ public struct PQRouter: ClusterRouter {
             }
             if rank <= j { hi = j } else if rank >= i { lo = i } else { return }
         }
-    }
-
-    @inline(__always)
-    static func push(_ d: Float, _ l: Int32, _ hd: UnsafeMutablePointer<Float>, _ hl: UnsafeMutablePointer<Int32>, _ size: inout Int) {
-        var i = size
-        size += 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard hd[parent] < d else { break }
-            hd[i] = hd[parent]; hl[i] = hl[parent]
-            i = parent
-        }
-        hd[i] = d; hl[i] = l
-    }
-
-    @inline(__always)
-    static func replaceTop(_ d: Float, _ l: Int32, _ hd: UnsafeMutablePointer<Float>, _ hl: UnsafeMutablePointer<Int32>, _ size: Int) {
-        var i = 0
-        while true {
-            let a = 2 * i + 1
-            if a >= size { break }
-            var c = a
-            if a + 1 < size && hd[a + 1] > hd[a] { c = a + 1 }
-            guard hd[c] > d else { break }
-            hd[i] = hd[c]; hl[i] = hl[c]
-            i = c
-        }
-        hd[i] = d; hl[i] = l
     }
 
     /// Writes log p of each scored cluster for the query `ws` holds into `ws.logp` (−∞ for a

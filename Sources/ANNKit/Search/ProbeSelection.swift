@@ -53,28 +53,18 @@ extension ProbeSelection {
     /// The `m` best of `count` scores (smaller first, ties to the smaller number), in rank
     /// order: a bounded max-heap, so count·log m instead of a full sort.
     public static func ranked(_ m: Int, scores: UnsafePointer<Float>, count k: Int) -> [Int] {
-        var heap = [(Float, Int)]()
-        heap.reserveCapacity(m)
         func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 > b.0 || (a.0 == b.0 && a.1 > b.1) }
-        for c in 0..<k {
-            let e = (scores[c], c)
-            if heap.count < m {
-                heap.append(e)
-                var i = heap.count - 1
-                while i > 0 { let p = (i - 1) / 2; if worse(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break } }
-            } else if m > 0 && worse(heap[0], e) {
-                heap[0] = e
-                var i = 0
-                while true {
-                    let l = 2 * i + 1
-                    if l >= m { break }
-                    var c = l
-                    if l + 1 < m && worse(heap[l + 1], heap[l]) { c = l + 1 }
-                    if worse(heap[c], heap[i]) { heap.swapAt(c, i); i = c } else { break }
+        let capacity = max(0, min(m, k))
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, capacity)) { keys in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, capacity)) { values in
+                var size = 0
+                for c in 0..<k {
+                    BoundedHeap.offer(scores[c], c, keys: keys.baseAddress!, values: values.baseAddress!, size: &size,
+                                      capacity: capacity) { worse(($0, $1), ($2, $3)) }
                 }
+                return (0..<size).map { (keys[$0], values[$0]) }.sorted { worse($1, $0) }.map(\.1)
             }
         }
-        return heap.sorted { worse($1, $0) }.map(\.1)
     }
 
     /// SPANN's query-time pruning: of the clusters chosen for `query`, drops those whose

@@ -24,12 +24,6 @@ public final class QueryEngine {
     public let index: PackedIndex
     public let router: ClusterRouter
     public let threads: Int
-    /// Added to a cluster's score per unit of log(size): with a router model (scores are
-    /// −log p up to a constant) 1 ranks clusters by probability per vector fetched.
-    public var sizeWeight: Float = 0
-    /// SPANN's query-time pruning (`ProbeSelection.prune`): when set, a chosen cluster whose
-    /// centroid is more than (1 + prune) times as far as the nearest chosen one is not fetched.
-    public var prune: Float?
     public private(set) var totals = BatchTotals()
 
     public init(index: PackedIndex, router: ClusterRouter, threads: Int = Machine.cores) {
@@ -38,8 +32,6 @@ public final class QueryEngine {
         self.threads = max(1, threads)
     }
 
-    /// Searches `n` queries (row-major, the index's dimension); returns the k nearest found and
-    /// per-query fetch figures.
     /// The router's scores of `n` queries (`n × K`), for several searches of the same queries
     /// (a sweep) to share: routing is the same whatever the probe rule.
     public func route(queries input: [Float]) -> [Float] {
@@ -60,8 +52,12 @@ public final class QueryEngine {
         return out
     }
 
-    /// `routed`: the queries' scores from `route(queries:)`, instead of routing them again.
-    public func search(queries input: [Float], k: Int, selection: ProbeSelection, routed: [Float]? = nil) throws -> (NeighborList, [QueryStats]) {
+    /// Searches `n` queries (row-major, the index's dimension) as `parameters` say; returns the
+    /// k nearest found and per-query fetch figures. `routed`: the queries' scores from
+    /// `route(queries:)`, instead of routing them again.
+    public func search(queries input: [Float], k: Int, parameters: SearchParameters = SearchParameters(),
+                       routed: [Float]? = nil) throws -> (NeighborList, [QueryStats]) {
+        let selection = parameters.probe, sizeWeight = parameters.sizeWeight
         let clock = Stopwatch()
         let d = index.dim
         let n = input.count / d
@@ -95,7 +91,7 @@ public final class QueryEngine {
                         }
                         for i in lo..<hi {
                             ch[i] = selection.choose(scores: scores + (i - lo) * kc, sizes: sizes)
-                            if let e = prune {
+                            if let e = parameters.prune {
                                 index.centroids.withUnsafeBufferPointer { cp in
                                     ProbeSelection.prune(&ch[i], query: qp.baseAddress! + i * d, centroids: cp.baseAddress!, dim: d,
                                                          metric: index.metric, epsilon: e)
@@ -185,7 +181,7 @@ public final class QueryEngine {
         // Within NormLimit every distance is finite, so no stored vector can fall out of a list;
         // the index's vectors were checked when packed, but it is read from storage.
         if let j = xnorms[0..<m].firstIndex(where: { NormLimit.exceeds(Double($0)) }) {
-            throw ANNError.badData(source: index.path, message: "cluster \(c): vector \(ids[j]): squared norm \(NormLimit.describe(Double(xnorms[j]))) is too large: distances would overflow float32")
+            throw ANNError.badData(source: index.name, message: "cluster \(c): vector \(ids[j]): squared norm \(NormLimit.describe(Double(xnorms[j]))) is too large: distances would overflow float32")
         }
         group.withUnsafeBufferPointer { gp in
             dots.withUnsafeMutableBufferPointer { dp in

@@ -1,6 +1,7 @@
 /// A router model file (ann-formats(5), ANNM) read and checked: header, fixed fields, CRC-32C,
 /// and the clustering it was trained for. Byte 17 of the fixed fields says which router the
-/// float arrays describe, so one reader serves every kind.
+/// float arrays describe, so one reader serves every kind; `ModelReader.swift` decodes each
+/// kind from it, `ModelWriter` writes them.
 public struct ModelFile {
     public enum Architecture: UInt8, Sendable {
         /// `RouterModel`: the 3-layer MLP (plain or residual over centroid routing).
@@ -9,20 +10,7 @@ public struct ModelFile {
         case kernel = 1
         /// `PQRouter`: product-quantised codes of the vectors nearest a cluster boundary.
         case pq = 2
-
-        /// The 4-byte words after the fixed fields that a router of this kind with these fixed
-        /// fields has for `dim` and `clusterCount`; refuses fields no router has, and sizes that
-        /// do not fit an Int.
-        func wordCount(fixed: [UInt8], dim: Int, clusterCount: Int, entries: Int, source: String) throws -> Int {
-            switch self {
-            case .mlp: return try RouterModel.wordCount(fixed: fixed, dim: dim, clusterCount: clusterCount, source: source)
-            case .kernel: return try KernelRouter.wordCount(fixed: fixed, dim: dim, clusterCount: clusterCount, source: source)
-            case .pq: return try PQRouter.wordCount(fixed: fixed, dim: dim, clusterCount: clusterCount, entries: entries, source: source)
-            }
-        }
     }
-
-    static let fixedSize = 32
 
     public var path: String
     public var header: StreamHeader
@@ -51,16 +39,16 @@ public struct ModelFile {
         guard words < 1 << 32 else { throw bad("model header claims \(words) weights") }
         let d = h.dim, k = Int(h.aux)
         guard d == index.dim, k == index.clusterCount, metric == index.metric else {
-            throw bad("the model was trained for another clustering (\(d)-d, \(k) clusters, \(metric.rawValue)) than \(index.path) (\(index.dim)-d, \(index.clusterCount) clusters, \(index.metric.rawValue))")
+            throw bad("the model was trained for another clustering (\(d)-d, \(k) clusters, \(metric.rawValue)) than \(index.name) (\(index.dim)-d, \(index.clusterCount) clusters, \(index.metric.rawValue))")
         }
-        let bodySize = Self.fixedSize + 4 * words + 4
+        let bodySize = ModelLayout.fixedSize + 4 * words + 4
         if let fileSize = input.byteSize, fileSize != StreamHeader.size + bodySize {
             let claim = "the header claims \(words) weights (\(StreamHeader.size + bodySize) bytes), the file holds \(fileSize) bytes"
             throw bad(fileSize < StreamHeader.size + bodySize ? "truncated model: \(claim)" : "trailing data after the model: \(claim)")
         }
-        var fixed = [UInt8](repeating: 0, count: Self.fixedSize)
+        var fixed = [UInt8](repeating: 0, count: ModelLayout.fixedSize)
         let nf = try fixed.withUnsafeMutableBytes { try input.reader.read(into: $0) }
-        guard nf == Self.fixedSize else { throw bad("truncated model (\(nf) of \(bodySize) bytes after the header)") }
+        guard nf == ModelLayout.fixedSize else { throw bad("truncated model (\(nf) of \(bodySize) bytes after the header)") }
         // The fixed fields are not yet verified; they only bound what is read, and a damaged one
         // is refused either here or by the checksum below.
         guard let arch = Architecture(rawValue: fixed[17]) else { throw bad("unknown router architecture \(fixed[17])") }
@@ -73,9 +61,9 @@ public struct ModelFile {
             throw bad("the model records no memory footprint (written by ann-tools 0.2 or earlier): train it again")
         }
         let entries = index.entries.reduce(0) { $0 + $1.vectors }
-        let implied = try arch.wordCount(fixed: fixed, dim: d, clusterCount: k, entries: entries, source: path)
+        let implied = try Self.wordCount(arch, fixed: fixed, dim: d, clusterCount: k, entries: entries, source: path)
         guard arch != .pq || implied == words else {
-            throw bad("the model's codes are not for the \(entries) vectors stored in \(index.path): it was trained for another index (train it again after ann-dup or a repack), or it is damaged")
+            throw bad("the model's codes are not for the \(entries) vectors stored in \(index.name): it was trained for another index (train it again after ann-dup or a repack), or it is damaged")
         }
         guard implied == words else {
             throw bad("the header claims \(words) weights, the \(arch) router's fields imply \(implied): truncated or damaged model")
@@ -91,7 +79,7 @@ public struct ModelFile {
         guard Checksum.crc32c(body) == stored else { throw bad("checksum mismatch: the model is damaged") }
         let fp: UInt64 = body.loadLE(at: 0)
         guard fp == index.fingerprint else {
-            throw bad("the model was trained for another clustering (\(d)-d, \(k) clusters, \(metric.rawValue), fingerprint \(String(fp, radix: 16))) than \(index.path) (\(index.dim)-d, \(index.clusterCount) clusters, \(index.metric.rawValue), fingerprint \(String(index.fingerprint, radix: 16)))")
+            throw bad("the model was trained for another clustering (\(d)-d, \(k) clusters, \(metric.rawValue), fingerprint \(String(fp, radix: 16))) than \(index.name) (\(index.dim)-d, \(index.clusterCount) clusters, \(index.metric.rawValue), fingerprint \(String(index.fingerprint, radix: 16)))")
         }
         self.path = path
         header = h
@@ -120,24 +108,7 @@ public struct ModelFile {
     public var dim: Int { header.dim }
     public var clusterCount: Int { Int(header.aux) }
     public var fingerprint: UInt64 { body.loadLE(at: 0) }
-    var floatCount: Int { (body.count - Self.fixedSize) / 4 }
-
-    /// The sum of the products of `terms` (each a list of factors), or nil on overflow.
-    static func checkedSum(ofProducts terms: [[Int]]) -> Int? {
-        var total = 0
-        for factors in terms {
-            var p = 1
-            for f in factors {
-                let (v, o) = p.multipliedReportingOverflow(by: f)
-                if o { return nil }
-                p = v
-            }
-            let (t, o) = total.addingReportingOverflow(p)
-            if o { return nil }
-            total = t
-        }
-        return total
-    }
+    var floatCount: Int { (body.count - ModelLayout.fixedSize) / 4 }
 
     func uint32(at offset: Int) -> Int { Int(body.loadLE(at: offset) as UInt32) }
     func byte(at offset: Int) -> UInt8 { body[offset] }
@@ -148,7 +119,7 @@ public struct ModelFile {
     /// Reads the float arrays of the given sizes, in order, from `offset` bytes into the
     /// arrays (0: right after the fixed fields).
     func arrays(_ counts: [Int], from start: Int = 0) -> [[Float]] {
-        var offset = Self.fixedSize + start
+        var offset = ModelLayout.fixedSize + start
         return counts.map { count in
             let v = body.withUnsafeBytes { b in
                 [Float](unsafeUninitializedCapacity: count) { buf, n in
@@ -166,19 +137,10 @@ public struct ModelFile {
         body.withUnsafeBytes { b in
             [Float16](unsafeUninitializedCapacity: count) { buf, n in
                 for i in 0..<count {
-                    buf[i] = Float16(bitPattern: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: Self.fixedSize + 2 * i, as: UInt16.self)))
+                    buf[i] = Float16(bitPattern: UInt16(littleEndian: b.loadUnaligned(fromByteOffset: ModelLayout.fixedSize + 2 * i, as: UInt16.self)))
                 }
                 n = count
             }
-        }
-    }
-
-    /// The router the file holds, whatever its kind.
-    public func router() throws -> any ClusterRouter {
-        switch architecture {
-        case .mlp: return try RouterModel(file: self)
-        case .kernel: return try KernelRouter(file: self)
-        case .pq: return try PQRouter(file: self, index: index)
         }
     }
 
@@ -188,22 +150,5 @@ public struct ModelFile {
         guard computed == footprint else {
             throw bad("the model records a memory footprint of \(footprint) bytes, its contents take \(computed): the model is damaged")
         }
-    }
-
-    /// Writes a model: header, the 32 fixed bytes, the arrays, CRC-32C.
-    /// `prefix` holds arrays of other types, a multiple of 4 bytes, written before `arrays`.
-    /// `suffix` holds arrays of other types, a multiple of 4 bytes, written after them.
-    /// `footprint` (the router's in-memory bytes) goes into fixed bytes 24–31.
-    static func write(to output: OutputFile, metric: Metric, dim: Int, clusterCount: Int, fixed: [UInt8], footprint: Int, prefix: [UInt8] = [],
-                      arrays: [[Float]], suffix: [UInt8] = []) throws {
-        precondition(fixed.count == fixedSize && prefix.count % 4 == 0 && suffix.count % 4 == 0 && footprint > 0)
-        var body = fixed + prefix
-        body.storeLE(UInt64(footprint), at: 24)
-        for array in arrays { array.withUnsafeBytes { body.append(contentsOf: $0) } }
-        body.append(contentsOf: suffix)
-        let floats = (body.count - fixedSize) / 4
-        try output.sink.write(StreamHeader(kind: .model, elementType: .float32, metric: metric, dim: dim, aux: UInt32(clusterCount), count: floats).encoded())
-        try output.sink.write(body)
-        try output.sink.write(value: Checksum.crc32c(body).littleEndian)
     }
 }
