@@ -123,8 +123,10 @@ struct EvalSweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Name of the curve in the TSV and on plots (default: the index's file name).", valueName: "text"))
     var label: String?
 
-    @Option(help: ArgumentHelp("Worker threads.", valueName: "n"))
-    var threads = Machine.cores
+    @Option(help: ArgumentHelp("Worker threads (default: the number of online cores).", valueName: "n"))
+    var threads: Int?
+    /// The worker threads a run uses.
+    var workers: Int { threads ?? Machine.cores }
 
     @OptionGroup var input: InputOptions
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the curve (TSV) to FILE and the summary to stdout (default: the curve to stdout, the summary to stderr).", valueName: "file"))
@@ -140,7 +142,7 @@ struct EvalSweepCommand: ParsableCommand {
         }
         try routing.checkThreshold(threshold != nil)
         try Bounds.checkNeighbors(k)
-        try Bounds.checkThreads(threads)
+        if let threads { try Bounds.checkThreads(threads) }
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1]") }
         _ = try settings()
         try checkOneStandardInput([("the queries", readsStandardInput(queriesPath, byDefault: true)), ("--index", readsStandardInput(index)),
@@ -177,9 +179,9 @@ struct EvalSweepCommand: ParsableCommand {
             throw ANNError.badData(source: truth.gt, message: "\(t.count) queries of ground truth, \(q.count / idx.dim) queries")
         }
         // Each worker keeps k neighbours (id and distance) for every query.
-        try MemoryLimit.check(count: t.count * k * (threads + 1), size: 8, for: "-k \(k) for \(t.count) queries on \(threads) threads")
+        try MemoryLimit.check(count: t.count * k * (workers + 1), size: 8, for: "-k \(k) for \(t.count) queries on \(workers) threads")
         let out = try openOutput(output, text: true)
-        let engine = try routing.engine(for: idx, threads: threads)
+        let engine = try routing.engine(for: idx, threads: workers)
         var points = [RecallCurve.Point]()
         let all = try settings()
         // Routing does not depend on the probe rule: score the queries once for every setting,

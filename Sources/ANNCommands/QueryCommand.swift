@@ -45,8 +45,10 @@ public struct QueryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Queries that share cluster reads.", valueName: "n"))
     var batch = 4096
 
-    @Option(help: ArgumentHelp("Worker threads.", valueName: "n"))
-    var threads = Machine.cores
+    @Option(help: ArgumentHelp("Worker threads (default: the number of online cores).", valueName: "n"))
+    var threads: Int?
+    /// The worker threads a run uses.
+    var workers: Int { threads ?? Machine.cores }
 
     @Flag(help: "Drop the index from the page cache first (to measure reads from the device).")
     var dropCache = false
@@ -73,7 +75,7 @@ public struct QueryCommand: ParsableCommand {
         if let n = nprobe, n < 1 { throw ValidationError("--nprobe must be at least 1") }
         if let b = budget, b < 1 { throw ValidationError("--budget must be at least 1") }
         if batch < 1 || batch > Bounds.batch { throw ValidationError("--batch must be at least 1 and at most \(Bounds.batch)") }
-        try Bounds.checkThreads(threads)
+        if let threads { try Bounds.checkThreads(threads) }
         if let s = stats, s != "-", s == output.output { throw ValidationError("--stats and -o name the same file") }
         if stats == "-" && (output.output == nil || output.output == "-") {
             throw ValidationError("--stats and the results cannot both go to stdout")
@@ -98,7 +100,7 @@ public struct QueryCommand: ParsableCommand {
         let out = try openOutput(output.output)
         let statsOut = try stats.map { try openOutput($0) }
         if dropCache { idx.dropCache() }
-        let engine = try routing.engine(for: idx, threads: threads)
+        let engine = try routing.engine(for: idx, threads: workers)
         say.info("router memory: \(routerMemory(engine.router, index: idx))")
         var ids = [UInt32]()
         var dists = [Float]()
@@ -119,7 +121,7 @@ public struct QueryCommand: ParsableCommand {
             }
             if n == 0 { break }
             // Each worker keeps k neighbours (id and distance) for every query of the batch.
-            try MemoryLimit.check(count: n * k * (threads + 1), size: 8, for: "-k \(k) for a batch of \(n) queries on \(threads) threads")
+            try MemoryLimit.check(count: n * k * (workers + 1), size: 8, for: "-k \(k) for a batch of \(n) queries on \(workers) threads")
             let (list, st) = try engine.search(queries: group, k: k, parameters: routing.parameters(selection))
             ids += list.ids
             dists += list.distances
@@ -137,7 +139,7 @@ public struct QueryCommand: ParsableCommand {
         try out.commit()
         if verbosity.verbose {
             let t = engine.totals
-            say.info("\(all.count) queries in \(seconds(t.seconds)): \(String(format: "%.0f", Double(all.count) / max(t.seconds, 1e-9))) queries/s on \(threads) thread\(threads == 1 ? "" : "s")")
+            say.info("\(all.count) queries in \(seconds(t.seconds)): \(String(format: "%.0f", Double(all.count) / max(t.seconds, 1e-9))) queries/s on \(workers) thread\(workers == 1 ? "" : "s")")
             for (name, values) in [("clusters", all.map(\.clusters)), ("vectors", all.map(\.vectors)), ("bytes", all.map(\.bytes)), ("micros", all.map(\.micros))] {
                 say.info("\(name) per query: \(spread(values))")
             }
