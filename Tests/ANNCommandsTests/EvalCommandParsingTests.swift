@@ -81,14 +81,7 @@ import Testing
         (["plot", "-o", "x.svg", "--index", "i.anni", "a.tsv"], ["--index"]),
     ])
     func rejects(_ arguments: [String], _ words: [String]) {
-        do {
-            let command = try EvalCommand.parseAsRoot(arguments)
-            Issue.record("\(arguments) was accepted as \(type(of: command))")
-        } catch {
-            #expect(EvalCommand.exitCode(for: error).rawValue == 64, "\(arguments)")
-            let message = EvalCommand.message(for: error)
-            for word in words { #expect(message.contains(word), "\(arguments): \(message)") }
-        }
+        expectRootRejected(EvalCommand.self, arguments, mentioning: words)
     }
 
     @Test(arguments: [["--help"], ["--version"], ["sweep", "--help"], ["plot", "-h"], ["score", "--help"], ["help", "sweep"]])

@@ -18,6 +18,20 @@ func expectRejected<C: ParsableCommand>(_ type: C.Type, _ arguments: [String], m
     }
 }
 
+/// `expectRejected` for a command with subcommands: the arguments are parsed from the root,
+/// so a rejection by any subcommand counts.
+func expectRootRejected<C: ParsableCommand>(_ type: C.Type, _ arguments: [String], mentioning words: [String],
+                                            sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        let command = try C.parseAsRoot(arguments)
+        Issue.record("\(arguments) was accepted as \(Swift.type(of: command))", sourceLocation: sourceLocation)
+    } catch {
+        #expect(C.exitCode(for: error).rawValue == 64, "\(arguments)", sourceLocation: sourceLocation)
+        let message = C.message(for: error)
+        for word in words { #expect(message.contains(word), "\(arguments): \(message)", sourceLocation: sourceLocation) }
+    }
+}
+
 func expectAccepted<C: ParsableCommand>(_ type: C.Type, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(throws: Never.self, "\(arguments)", sourceLocation: sourceLocation) { _ = try C.parse(arguments) }
 }
