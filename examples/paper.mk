@@ -67,13 +67,13 @@ $(OUT)/model.k0.annm: $(OUT)/index.k0.anni $(OUT)/train-gt.annn $(TRAIN)
 	  --seed $(SEED) --index $(OUT)/index.k0.anni --gt $(OUT)/train-gt.annn -o $@ $(TRAIN)
 
 # Round $(2) of series $(1): duplicate with the model of round $(3) (the new assignment is the
-# index's membership plus the copies), repack, and train on from that model with flags $(4).
+# index's membership plus the copies), write the next index from the current one (ann-dup
+# --next-index: byte for byte what ann-pack makes from the base and that assignment), and
+# train on from that model with flags $(4).
 define ROUND
-$(OUT)/assign.$(1)$(2).ivecs: $(OUT)/model.$(1)$(3).annm $(OUT)/index.$(1)$(3).anni $(OUT)/train-gt.annn
+$(OUT)/assign.$(1)$(2).ivecs $(OUT)/index.$(1)$(2).anni &: $(OUT)/model.$(1)$(3).annm $(OUT)/index.$(1)$(3).anni $(OUT)/train-gt.annn
 	ann-dup -v --fraction $(FRACTION) --model $(OUT)/model.$(1)$(3).annm --index $(OUT)/index.$(1)$(3).anni \
-	  --gt $(OUT)/train-gt.annn -o $$@ $(TRAIN)
-$(OUT)/index.$(1)$(2).anni: $(OUT)/assign.$(1)$(2).ivecs $(OUT)/centroids.fvecs $(BASE)
-	ann-pack -q --metric $(METRIC) --level $(LEVEL) --centroids $(OUT)/centroids.fvecs --assignments $(OUT)/assign.$(1)$(2).ivecs -o $$@ $(BASE)
+	  --gt $(OUT)/train-gt.annn -o $(OUT)/assign.$(1)$(2).ivecs --next-index $(OUT)/index.$(1)$(2).anni $(TRAIN)
 $(OUT)/model.$(1)$(2).annm: $(OUT)/model.$(1)$(3).annm $(OUT)/index.$(1)$(2).anni $(OUT)/train-gt.annn
 	ann-train -v $(4) --seed $(SEED) --init $(OUT)/model.$(1)$(3).annm --index $(OUT)/index.$(1)$(2).anni \
 	  --gt $(OUT)/train-gt.annn -o $$@ $(TRAIN)

@@ -16,7 +16,9 @@ import Testing
     }
 
     @Test(arguments: [
-        (required, ["--output"]),
+        (required, ["-o", "--next-index"]),
+        (required + ["-o", "x.anni", "--next-index", "x.anni"], ["same file"]),
+        (required + ["--next-index", "n.ivecs"], ["packed index"]),
         (Array(required.dropFirst(2)) + ["-o", "a2.ivecs"], ["--model"]),
         (["--model", "m.annm", "--gt", "gt.annn", "-o", "a2.ivecs"], ["--index"]),
         // Membership comes from the index: an assignment can no longer be given beside it.
