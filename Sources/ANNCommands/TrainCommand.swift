@@ -195,107 +195,50 @@ public struct TrainCommand: ParsableCommand {
         }
         if let pq {  // a pq router is never continued (--init), so this is kind == .pq
             try trainPQ(index: idx, parameters: pq, train: train, held: held, budget: budget, out: out, say: say)
-        } else if kind == .kernel {
-            try trainKernel(start: start, index: idx, plan: plan, train: train, held: held, budget: budget, out: out, say: say)
         } else {
-            try trainMLP(kind, start: start, index: idx, plan: plan, train: train, held: held, budget: budget, out: out, say: say)
+            let report = reporter(say, kind: kind, held: held, samples: train.count)
+            if kind == .kernel {
+                try LearnedRouterTraining.kernel(start: start, index: idx, plan: plan, budget: budget, memory: memory,
+                                                 train: train, held: held, events: report).write(to: out)
+            } else {
+                try LearnedRouterTraining.mlp(kind, start: start, index: idx, plan: plan, budget: budget, memory: memory,
+                                              train: train, held: held, events: report).write(to: out)
+            }
+            try out.commit()
         }
         say.info("done in \(seconds(clock.seconds))")
     }
 
-    /// The MLP, plain or residual (whose last layer starts at zero over the calibrated centroid
-    /// term). The epoch kept is the one with the best held-out top-1 accuracy.
-    func trainMLP(_ kind: RouterKind, start: ModelFile?, index idx: PackedIndex, plan: TrainingPlan, train: RouterExamples,
-                  held: RouterExamples, budget: Int, out: OutputFile, say: Reporter) throws {
-        var model: RouterModel
-        if let start {
-            model = try RouterModel(file: start)
-        } else {
-            let norm = RouterTrainer.normalisation(train)
-            let hidden = try plan.mlpWidth(index: idx, budget: budget, memory: memory)
-            model = RouterModel(dim: idx.dim, clusterCount: idx.clusterCount, hidden1: hidden, hidden2: hidden, metric: idx.metric,
-                                centroids: idx.centroids, fingerprint: idx.fingerprint, centroidWeight: kind == .residual ? 1 : 0,
-                                mean: norm.mean, scale: norm.scale, seed: seed)
-            if kind == .residual {
-                model.centroidWeight = RouterTrainer.calibrate(model, on: train)
-                say.info("centroid term calibrated: T = \(String(format: "%.4g", 1 / model.centroidWeight))")
-            }
-        }
-        let p = plan.mlp()
-        let trainer = RouterTrainer(model: model, parameters: p)
-        let spread = model.scale.map { 1 / $0 }
-        let judge = held.count > 0 ? held : train
-        let first = RouterTrainer.evaluate(model, judge).accuracy
-        say.info("epoch 0 (start\(initModel == nil && kind == .residual ? ": centroid routing" : "")): \(held.count > 0 ? "held-out" : "training") top-1 accuracy \(fmt4(first))")
-        let best = keepBestEpoch(of: model, value: first, measure: "top-1", better: >, epochs: p.epochs, held: held, samples: train.count,
-                                 say: say, epoch: { trainer.epoch(train, spread: spread) }) {
-            let v = RouterTrainer.evaluate(trainer.model, judge)
-            return (trainer.model, v.loss, v.accuracy, v.accuracy)
-        }
-        try best.write(to: out)
-        try out.commit()
-    }
-
-    /// The kernel router: points by k-means inside each cluster, w calibrated, then Adam on the
-    /// log-weights and w (and the points with --point-lr). The epoch kept is the one with the
-    /// lowest held-out loss, which tracks the vectors fetched at a recall better than top-1 does.
-    func trainKernel(start: ModelFile?, index idx: PackedIndex, plan: TrainingPlan, train: RouterExamples, held: RouterExamples,
-                     budget: Int, out: OutputFile, say: Reporter) throws {
-        var model: KernelRouter
-        if let start {
-            model = try KernelRouter(file: start)
-            if let candidates { model.candidates = candidates }
-        } else {
-            let t = Stopwatch()
-            let m = try plan.kernelPoints(index: idx, budget: budget, memory: memory)
-            model = try KernelRouterTrainer.initial(for: idx, slots: m, candidates: candidates ?? TrainingPlan.defaultCandidates, seed: seed) {
-                say.progress("clusters", done: $0, total: idx.clusterCount)
-            }
-            say.clearProgress()
-            let used = model.logWeights.filter { $0 != KernelRouter.absent }.count
-            say.info("\(used) points in \(idx.clusterCount) clusters (up to \(m) each) by k-means in \(seconds(t.seconds)); \(model.scoredClusters) clusters scored per query")
-            model.weight = KernelRouterTrainer.calibrate(model, on: train)
-            say.info("kernel calibrated: T = \(String(format: "%.4g", 1 / model.weight))")
-        }
-        let p = plan.kernel()
-        let trainer = KernelRouterTrainer(model: model, parameters: p)
-        let spread = RouterTrainer.normalisation(train).scale.map { 1 / $0 }
-        let judge = held.count > 0 ? held : train
-        if model.scoredClusters < idx.clusterCount {
-            let outside = KernelRouterTrainer.outsideCandidates(model, judge)
-            say.info("\(outside) of \(judge.count) \(held.count > 0 ? "held-out" : "training") queries (\(String(format: "%.2f", 100 * Double(outside) / Double(max(1, judge.count))))%) have their neighbour outside the \(model.scoredClusters) candidate clusters")
-        }
-        let first = KernelRouterTrainer.evaluate(model, judge)
-        say.info("epoch 0 (start): \(held.count > 0 ? "held-out" : "training") loss \(fmt4(first.loss)), top-1 \(fmt4(first.accuracy))")
-        let best = keepBestEpoch(of: model, value: first.loss, measure: "loss", better: <, epochs: p.epochs, held: held, samples: train.count,
-                                 say: say, note: { "T = \(String(format: "%.4g", 1 / trainer.model.weight)); " },
-                                 epoch: { trainer.epoch(train, spread: spread) }) {
-            let v = KernelRouterTrainer.evaluate(trainer.model, judge)
-            return (trainer.model, v.loss, v.accuracy, v.loss)
-        }
-        try (plan.pointPrecision == .float16 ? best.halved() : best.widened()).write(to: out)
-        try out.commit()
-    }
-
-    /// Runs the epochs of either router (`EpochSelection`), reporting each with `note` before
-    /// its timing, and returns the model of the epoch kept; warns when no epoch beats the start.
-    func keepBestEpoch<M>(of start: M, value: Double, measure: String, better: (Double, Double) -> Bool, epochs: Int,
-                          held: RouterExamples, samples: Int, say: Reporter, note: () -> String = { "" },
-                          epoch: () -> (loss: Double, accuracy: Double),
-                          judge: () -> (model: M, loss: Double, accuracy: Double, value: Double)) -> M {
+    /// How a kernel or MLP router's training is reported on stderr.
+    func reporter(_ say: Reporter, kind: RouterKind, held: RouterExamples, samples: Int) -> (LearnedRouterTraining.Event) -> Void {
         let what = held.count > 0 ? "held-out" : "training"
-        let kept = EpochSelection.run(from: start, value: value, better: better, epochs: epochs, heldOut: held.count > 0,
-                                      epoch: epoch, judge: judge) { e in
-            say.progress("epoch", done: e.index, total: e.of)
-            say.info("epoch \(e.index)/\(e.of): loss \(fmt4(e.loss)), top-1 \(fmt4(e.accuracy)); \(what) loss \(fmt4(e.judgedLoss)), top-1 \(fmt4(e.judgedAccuracy)); \(note())\(seconds(e.seconds)), \(Int(Double(samples) / e.seconds)) samples/s")
+        return { event in
+            switch event {
+            case .placingPoints(let done, let of): say.progress("clusters", done: done, total: of)
+            case .pointsPlaced(let points, let clusters, let m, let s, let scored):
+                say.clearProgress()
+                say.info("\(points) points in \(clusters) clusters (up to \(m) each) by k-means in \(seconds(s)); \(scored) clusters scored per query")
+            case .calibrated(let t):
+                say.info("\(kind == .kernel ? "kernel" : "centroid term") calibrated: T = \(String(format: "%.4g", t))")
+            case .outsideCandidates(let outside, let of, let scored):
+                say.info("\(outside) of \(of) \(what) queries (\(String(format: "%.2f", 100 * Double(outside) / Double(max(1, of))))%) have their neighbour outside the \(scored) candidate clusters")
+            case .start(let loss?, let accuracy, _):
+                say.info("epoch 0 (start): \(what) loss \(fmt4(loss)), top-1 \(fmt4(accuracy))")
+            case .start(nil, let accuracy, let centroidRouting):
+                say.info("epoch 0 (start\(centroidRouting ? ": centroid routing" : "")): \(what) top-1 accuracy \(fmt4(accuracy))")
+            case .epoch(let e, let t):
+                let note = t.map { "T = \(String(format: "%.4g", $0)); " } ?? ""
+                say.progress("epoch", done: e.index, total: e.of)
+                say.info("epoch \(e.index)/\(e.of): loss \(fmt4(e.loss)), top-1 \(fmt4(e.accuracy)); \(what) loss \(fmt4(e.judgedLoss)), top-1 \(fmt4(e.judgedAccuracy)); \(note)\(seconds(e.seconds)), \(Int(Double(samples) / e.seconds)) samples/s")
+            case .kept(let epoch, let measure, let value, let startKept):
+                say.clearProgress()
+                if startKept && !verbosity.quiet {
+                    FileHandle.standardError.write("ann-train: warning: no epoch beat the starting point on held-out queries (\(measure) \(fmt4(value))); keeping the starting point\n".data(using: .utf8)!)
+                } else {
+                    say.info("keeping epoch \(epoch) (\(what) \(measure) \(fmt4(value)))")
+                }
+            }
         }
-        say.clearProgress()
-        if kept.startKept && !verbosity.quiet {
-            FileHandle.standardError.write("ann-train: warning: no epoch beat the starting point on held-out queries (\(measure) \(fmt4(kept.value))); keeping the starting point\n".data(using: .utf8)!)
-        } else {
-            say.info("keeping epoch \(kept.epoch) (\(what) \(measure) \(fmt4(kept.value)))")
-        }
-        return kept.model
     }
 }
 
