@@ -182,30 +182,10 @@ struct EvalSweepCommand: ParsableCommand {
         try MemoryLimit.check(count: t.count * k * (workers + 1), size: 8, for: "-k \(k) for \(t.count) queries on \(workers) threads")
         let out = try openOutput(output, text: true)
         let engine = try routing.engine(for: idx, threads: workers)
-        var points = [RecallCurve.Point]()
-        let all = try settings()
-        // Routing does not depend on the probe rule: score the queries once for every setting,
-        // when the scores take at most 1 GiB.
-        let routed = all.count > 1 && t.count.multipliedReportingOverflow(by: idx.clusterCount).partialValue <= 1 << 28
-            && t.count <= (1 << 28) / max(1, idx.clusterCount) ? engine.route(queries: q) : nil
-        for (i, s) in all.enumerated() {
-            if case .nprobe(let n) = s, n > idx.clusterCount { continue }
-            let clock = Stopwatch()
-            let (list, stats) = try engine.search(queries: q, k: k, parameters: routing.parameters(s), routed: routed)
-            let secs = clock.seconds
-            let r = try Recall(results: list, truth: t, source: index)
-            let n = Double(stats.count)
-            let name: String
-            switch s {
-            case .nprobe(let v): name = "nprobe=\(v)"
-            case .budget(let v): name = "budget=\(v)"
-            case .threshold(let v): name = "threshold=\(String(format: "%.3g", v))"
-            }
-            points.append(.init(setting: name, recall1: r.at1, recall10: r.at10,
-                                vectors: Double(stats.reduce(0) { $0 + $1.vectors }) / n, bytes: Double(stats.reduce(0) { $0 + $1.bytes }) / n,
-                                clusters: Double(stats.reduce(0) { $0 + $1.clusters }) / n, queriesPerSecond: n / secs))
-            say.progress("settings", done: i + 1, total: all.count)
-            say.info("\(name): recall@1 \(fmt4(r.at1)), \(fmt1(points.last!.vectors)) vectors per query")
+        let all = try settings().map { (name: settingName($0), parameters: routing.parameters($0)) }
+        let points = try RecallSweep.run(engine: engine, queries: q, truth: t, k: k, settings: all, source: index) { done, p in
+            say.progress("settings", done: done, total: all.count)
+            say.info("\(p.setting): recall@1 \(fmt4(p.recall1)), \(fmt1(p.vectors)) vectors per query")
         }
         say.clearProgress()
         let curve = RecallCurve(label: label ?? baseName(index), points: points)
@@ -271,4 +251,13 @@ func baseName(_ path: String) -> String { String(path.split(separator: "/").last
 
 extension String {
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+/// How a curve names a setting: "nprobe=8", "budget=3000", "threshold=0.0001".
+func settingName(_ probe: ProbeSelection) -> String {
+    switch probe {
+    case .nprobe(let v): return "nprobe=\(v)"
+    case .budget(let v): return "budget=\(v)"
+    case .threshold(let v): return "threshold=\(String(format: "%.3g", v))"
+    }
 }
