@@ -102,34 +102,13 @@ public struct QueryCommand: ParsableCommand {
         if dropCache { idx.dropCache() }
         let engine = try routing.engine(for: idx, threads: workers)
         say.info("router memory: \(routerMemory(engine.router, index: idx))")
-        var ids = [UInt32]()
-        var dists = [Float]()
-        var all = [QueryEngine.QueryStats]()
-        // A batch grows with the queries that arrive: --batch bounds it and never sizes a buffer.
-        let chunk = queries.blockRecords(preferred: min(batch, 4096))
-        var buf = [Float](repeating: 0, count: chunk * idx.dim)
-        var group = [Float]()
-        var ended = false
-        while !ended {
-            group.removeAll(keepingCapacity: true)
-            var n = 0
-            while n < batch {
-                let got = try buf.withUnsafeMutableBufferPointer { try queries.read(into: $0.baseAddress!, maxCount: min(chunk, batch - n)) }
-                if got == 0 { ended = true; break }
-                group.append(contentsOf: buf[0..<(got * idx.dim)])
-                n += got
-            }
-            if n == 0 { break }
-            // Each worker keeps k neighbours (id and distance) for every query of the batch.
-            try MemoryLimit.check(count: n * k * (workers + 1), size: 8, for: "-k \(k) for a batch of \(n) queries on \(workers) threads")
-            let (list, st) = try engine.search(queries: group, k: k, parameters: routing.parameters(selection))
-            ids += list.ids
-            dists += list.distances
-            all += st
-            say.progress("queries", done: all.count, total: queries.count)
+        let answers = try BatchSearch.run(engine: engine, queries: queries, k: k, batch: batch, parameters: routing.parameters(selection),
+                                          describe: { [k, workers] n in "-k \(k) for a batch of \(n) queries on \(workers) threads" }) {
+            say.progress("queries", done: $0, total: queries.count)
         }
         say.clearProgress()
-        try NeighborList(k: k, metric: idx.metric, ids: ids, distances: dists).write(to: out, format: output.format)
+        let all = answers.stats
+        try NeighborList(k: k, metric: idx.metric, ids: answers.ids, distances: answers.distances).write(to: out, format: output.format)
         if let statsOut {
             var text = "query\tclusters\tvectors\tbytes\tmicros\n"
             for (i, s) in all.enumerated() { text += "\(i)\t\(s.clusters)\t\(s.vectors)\t\(s.bytes)\t\(s.micros)\n" }
