@@ -50,8 +50,19 @@ final class IndexFileWriter {
         case content(Cluster)
     }
 
-    /// Encodes and compresses the next clusters (on all cores) and appends their frames.
-    func append(_ clusters: [Cluster]) throws { try append(clusters.map { Frame.content($0) }) }
+    /// Writes every cluster's frame in cluster order, asking `frame(c)` for each, a window of
+    /// clusters at a time: enough to keep every core compressing, few enough that only a sliver
+    /// of the index is held at once. `progress` receives the clusters written so far.
+    func appendAll(progress: (Int) -> Void, _ frame: (Int) throws -> Frame) throws {
+        let k = clusterCount, window = 32
+        var c0 = written
+        while c0 < k {
+            let c1 = min(k, c0 + window)
+            try append(try (c0..<c1).map(frame))
+            c0 = c1
+            progress(c0)
+        }
+    }
 
     /// Appends the next clusters' frames in order, compressing those given as content on all cores.
     func append(_ frames: [Frame]) throws {

@@ -34,35 +34,25 @@ public enum IndexRewriter {
 
         let file = try IndexFileWriter(sink: output.sink, dim: d, type: index.elementType, metric: index.metric,
                                        layout: index.layout, level: index.level, centroids: index.centroids, vectors: n)
-        let window = 32
-        var c0 = 0
-        while c0 < k {
-            let c1 = min(k, c0 + window)
-            var frames = [IndexFileWriter.Frame]()
-            for c in c0..<c1 {
-                let m = try index.fetch(c, into: buffers)
-                let old = UnsafeBufferPointer(start: buffers.ids, count: m)
-                guard old.elementsEqual(now.list(c)) else { throw damaged(index, c) }
-                if now.list(c) == then.list(c) {
-                    frames.append(.compressed(Array(buffers.compressed[0..<index.entries[c].size]), vectors: m))
-                    continue
+        try file.appendAll(progress: progress) { c in
+            let changed = now.list(c) != then.list(c)
+            // A frame copied as it is needs its ids checked, not its vectors decoded.
+            let m = try index.fetch(c, into: buffers, vectors: changed)
+            let old = UnsafeBufferPointer(start: buffers.ids, count: m)
+            guard old.elementsEqual(now.list(c)) else { throw damaged(index, c) }
+            guard changed else { return .compressed(Array(buffers.compressed[0..<index.entries[c].size]), vectors: m) }
+            var cluster = IndexFileWriter.Cluster(ids: Array(then.list(c)), bytes: [UInt8](repeating: 0, count: then.list(c).count * rb))
+            var j = 0
+            for (row, v) in then.list(c).enumerated() {
+                while j < m && old[j] < v { j += 1 }
+                if j < m && old[j] == v {
+                    copyStored(buffers.floats + j * d, d: d, type: index.elementType, into: &cluster.bytes, at: row * rb)
+                } else {
+                    let i = position(of: v, in: wanted)!
+                    cluster.bytes.replaceSubrange(row * rb..<(row + 1) * rb, with: stored[i * rb..<(i + 1) * rb])
                 }
-                var cluster = IndexFileWriter.Cluster(ids: Array(then.list(c)), bytes: [UInt8](repeating: 0, count: then.list(c).count * rb))
-                var j = 0
-                for (row, v) in then.list(c).enumerated() {
-                    while j < m && old[j] < v { j += 1 }
-                    if j < m && old[j] == v {
-                        copyStored(buffers.floats + j * d, d: d, type: index.elementType, into: &cluster.bytes, at: row * rb)
-                    } else {
-                        let i = position(of: v, in: wanted)!
-                        cluster.bytes.replaceSubrange(row * rb..<(row + 1) * rb, with: stored[i * rb..<(i + 1) * rb])
-                    }
-                }
-                frames.append(.content(cluster))
             }
-            try file.append(frames)
-            c0 = c1
-            progress(c0)
+            return .content(cluster)
         }
         return try file.finish(baseFingerprint: index.baseFingerprint)
     }

@@ -128,25 +128,13 @@ public final class IndexWriter {
     /// the trailer records with the base's count. `progress` receives the clusters written so far.
     public func finish(baseFingerprint: UInt64, progress: (Int) -> Void = { _ in }) throws -> Report {
         if spill != nil { try spillAll() }
-        let k = report.clusters
         let file = try IndexFileWriter(sink: output.sink, dim: dim, type: type, metric: metric, layout: layout, level: level,
                                        centroids: centroids, vectors: report.vectors)
-        // A window of clusters at a time: enough to keep every core compressing, few enough
-        // that only a sliver of the index is held gathered.
-        let window = 32
-        var c0 = 0
-        while c0 < k {
-            let c1 = min(k, c0 + window)
-            var clusters = [IndexFileWriter.Cluster]()
-            for c in c0..<c1 {
-                let (ids, bytes) = try gather(c)
-                clusters.append(.init(ids: ids, bytes: bytes))
-                bufIDs[c] = []
-                bufBytes[c] = []
-            }
-            try file.append(clusters)
-            c0 = c1
-            progress(c0)
+        try file.appendAll(progress: progress) { c in
+            let (ids, bytes) = try gather(c)
+            bufIDs[c] = []
+            bufBytes[c] = []
+            return .content(.init(ids: ids, bytes: bytes))
         }
         return try file.finish(baseFingerprint: baseFingerprint)
     }
