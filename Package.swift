@@ -18,8 +18,12 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
-        // Bytes, files and the stream formats: nothing here computes distances or routes.
-        .target(name: "ANNFormats", dependencies: ["CZstd"]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Bytes, files, remote objects and the stream formats: nothing here computes distances
+        // or routes.
+        .target(name: "ANNFormats", dependencies: ["CZstd", "CCurl"]),
         .target(name: "ANNKit", dependencies: ["ANNFormats", "CBLAS"]),
         .target(
             name: "ANNCommands",

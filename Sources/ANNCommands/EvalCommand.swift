@@ -82,7 +82,7 @@ struct EvalScoreCommand: ParsableCommand {
             guard table.rows == recall.queries else {
                 throw ANNError.badData(source: table.source, message: "\(table.rows) queries, the results have \(recall.queries)")
             }
-            for name in ["clusters", "vectors", "bytes", "micros"] { lines.append((name, spread(table.column(name)))) }
+            for name in StatsTable.columns.dropFirst() where table.has(name) { lines.append((name, spread(table.column(name)))) }
         }
         try writeStandardOutput(lines.map { $0.0.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + $0.1 + "\n" }.joined())
     }

@@ -11,6 +11,8 @@ extension ANNError {
         case .missingInput: return 66
         case .cantCreate: return 73
         case .io: return 74
+        case .unavailable: return 69
+        case .permission: return 77
         case .brokenPipe: return 0
         case .metricMismatch(_, _, _, _, let against): return against == nil ? 64 : 65
         }

@@ -39,7 +39,7 @@ public struct QueryCommand: ParsableCommand {
 
 
 
-    @Option(help: ArgumentHelp("Write per-query figures as TSV: query, clusters, vectors, bytes, micros.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write per-query figures as TSV: query, clusters, vectors, bytes, requests, micros.", valueName: "file"))
     var stats: String?
 
     @Option(help: ArgumentHelp("Queries that share cluster reads.", valueName: "n"))
@@ -93,6 +93,7 @@ public struct QueryCommand: ParsableCommand {
         let say = Reporter(tool: "ann-query", verbosity: verbosity)
         let clock = Stopwatch()
         let idx = try PackedIndex(path: index)
+        let opened = idx.storage.statistics
         _ = try Metric.resolve(recorded: idx.metric, requested: metric, source: index)
         let queries = try VectorReader(path: queriesPath, from: input.from)
         try idx.checkQueries(queries)
@@ -102,28 +103,39 @@ public struct QueryCommand: ParsableCommand {
         if dropCache { idx.dropCache() }
         let engine = try routing.engine(for: idx, threads: workers)
         say.info("router memory: \(routerMemory(engine.router, index: idx))")
-        let answers = try BatchSearch.run(engine: engine, queries: queries, k: k, batch: batch, parameters: routing.parameters(selection),
-                                          describe: { [k, workers] n in "-k \(k) for a batch of \(n) queries on \(workers) threads" }) {
-            say.progress("queries", done: $0, total: queries.count)
+        // Answers go out batch by batch: a pipe sees each batch when it is done, and a stream of
+        // any length runs in the memory of one batch (-v keeps the per-query figures it reports).
+        let writer = try NeighborListWriter(output: out, format: output.format, k: k, metric: idx.metric, count: queries.count)
+        try statsOut?.sink.write(Array(StatsTable.columns.joined(separator: "\t").utf8) + [10])
+        var kept = [QueryEngine.QueryStats]()
+        try BatchSearch.run(engine: engine, queries: queries, k: k, batch: batch, parameters: routing.parameters(selection),
+                            describe: { [k, workers] n in "-k \(k) for a batch of \(n) queries on \(workers) threads" }) { list, st in
+            let first = writer.written
+            try writer.write(list)
+            if out.path == nil { try out.sink.flush() }
+            if let statsOut {
+                var text = ""
+                for (i, s) in st.enumerated() { text += "\(first + i)\t\(s.clusters)\t\(s.vectors)\t\(s.bytes)\t\(s.requests)\t\(s.micros)\n" }
+                try statsOut.sink.write(Array(text.utf8))
+                if statsOut.path == nil { try statsOut.sink.flush() }
+            }
+            if verbosity.verbose { kept += st }
+            say.progress("queries", done: writer.written, total: queries.count)
         }
         say.clearProgress()
-        let all = answers.stats
-        try NeighborList(k: k, metric: idx.metric, ids: answers.ids, distances: answers.distances).write(to: out, format: output.format)
-        if let statsOut {
-            var text = "query\tclusters\tvectors\tbytes\tmicros\n"
-            for (i, s) in all.enumerated() { text += "\(i)\t\(s.clusters)\t\(s.vectors)\t\(s.bytes)\t\(s.micros)\n" }
-            try statsOut.sink.write(Array(text.utf8))
-            try statsOut.commit()
-        }
+        try writer.finish()
+        try statsOut?.commit()
         try out.commit()
         if verbosity.verbose {
-            let t = engine.totals
-            say.info("\(all.count) queries in \(seconds(t.seconds)): \(String(format: "%.0f", Double(all.count) / max(t.seconds, 1e-9))) queries/s on \(workers) thread\(workers == 1 ? "" : "s")")
-            for (name, values) in [("clusters", all.map(\.clusters)), ("vectors", all.map(\.vectors)), ("bytes", all.map(\.bytes)), ("micros", all.map(\.micros))] {
+            let t = engine.totals, n = writer.written
+            say.info("\(n) queries in \(seconds(t.seconds)): \(String(format: "%.0f", Double(n) / max(t.seconds, 1e-9))) queries/s on \(workers) thread\(workers == 1 ? "" : "s")")
+            for (name, values) in [("clusters", kept.map(\.clusters)), ("vectors", kept.map(\.vectors)), ("bytes", kept.map(\.bytes)),
+                                   ("requests", kept.map(\.requests)), ("micros", kept.map(\.micros))] {
                 say.info("\(name) per query: \(spread(values))")
             }
+            let s = idx.storage.statistics
             say.info("read \(t.clustersRead) cluster frames, \(t.bytesRead) bytes from storage; total \(seconds(clock.seconds))")
+            say.info("storage: \(s.requests - opened.requests) requests in \(s.waves - opened.waves) waves, \(s.bytes - opened.bytes) bytes, \(seconds(s.seconds - opened.seconds)) waiting; opening the index: \(opened.requests) requests, \(opened.bytes) bytes")
         }
     }
 }
-

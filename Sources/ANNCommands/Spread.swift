@@ -3,7 +3,7 @@
 func spread(_ values: [Int]) -> String {
     let sorted = values.sorted()
     let mean = Double(values.reduce(0, +)) / Double(max(1, values.count))
-    return "mean \(fmt1(mean)), p50 \(percentile(sorted, 50)), p99 \(percentile(sorted, 99))"
+    return "mean \(fmt1(mean)), p50 \(percentile(sorted, 50)), p95 \(percentile(sorted, 95)), p99 \(percentile(sorted, 99))"
 }
 
 func percentile(_ sorted: [Int], _ p: Int) -> Int {

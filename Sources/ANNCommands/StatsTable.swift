@@ -3,6 +3,8 @@ import Foundation
 
 /// The per-query TSV that ann-query --stats writes, read back by column name.
 struct StatsTable {
+    /// The columns ann-query writes; tables from before `requests` existed are read as well.
+    static let columns = ["query", "clusters", "vectors", "bytes", "requests", "micros"]
     let header: [String]
     let values: [[Int]]
     /// The name in messages: the path, or <stdin> for "-".
@@ -28,6 +30,8 @@ struct StatsTable {
         }
         values = v
     }
+
+    func has(_ name: String) -> Bool { header.contains(name) }
 
     func column(_ name: String) -> [Int] {
         let i = header.firstIndex(of: name)!

@@ -40,6 +40,8 @@ import Testing
         #expect(ANNError.missingInput(source: "s", message: "m").exitCode == 66)
         #expect(ANNError.cantCreate(target: "t", message: "m").exitCode == 73)
         #expect(ANNError.io(target: "t", message: "m").exitCode == 74)
+        #expect(ANNError.unavailable(target: "t", message: "m").exitCode == 69)
+        #expect(ANNError.permission(target: "t", message: "m").exitCode == 77)
         #expect(ANNError.brokenPipe.exitCode == 0)
     }
 }

@@ -49,6 +49,27 @@ final class Shortened: RangeReadable {
     }
 }
 
+/// `inner`, read as a remote store is: many ranges in one call, close ones coalesced.
+final class Concurrent: RangeReadable {
+    let inner: MemoryObject
+    private let count = Mutex(0)
+    init(_ inner: MemoryObject) { self.inner = inner }
+    var name: String { inner.name }
+    var size: Int { inner.size }
+    var readsConcurrently: Bool { true }
+    var coalescingGap: Int? { 1 << 14 }
+    var calls: Int { count.withLock { $0 } }
+
+    func read(_ range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try read(ranges: [range], into: [buffer])[0]
+    }
+
+    func read(ranges: [Range<Int>], into buffers: [UnsafeMutableRawBufferPointer]) throws -> [Int] {
+        count.withLock { $0 += 1 }
+        return try zip(ranges, buffers).map { try inner.read($0, into: $1) }
+    }
+}
+
 /// The packed index reads through `RangeReadable` alone: from memory it is the index it is
 /// from the file, each fetch is one read of exactly its frame, and what the storage reports
 /// (a failure, a short read) comes back in the index's words.
@@ -104,6 +125,28 @@ final class Shortened: RangeReadable {
             #expect(frameError == .badData(source: "m", message: "cluster 2: truncated frame (10 of \(e.size) bytes)"))
             let headerCut = annError { _ = try PackedIndex(storage: Shortened(MemoryObject(name: "m", bytes: bytes), cut: 7)) }
             #expect(headerCut == .badData(source: "m", message: "truncated index (short read at offset 0)"))
+        }
+    }
+
+    /// A store that reads many ranges at once (a remote one) is asked for a search's frames in
+    /// one call, and answers exactly as the file does; per-query requests count its coalescing.
+    @Test func aConcurrentStoreIsReadInOneWavePerSearch() throws {
+        try withPacked { path, bytes in
+            let file = try PackedIndex(path: path)
+            let object = Concurrent(MemoryObject(name: "mem://i.anni", bytes: bytes))
+            let remote = try PackedIndex(storage: object)
+            let q = Array(try SampleData.siftQueries().values.prefix(20 * 128))
+            let engine = { (idx: PackedIndex) in
+                QueryEngine(index: idx, router: CentroidRouter(centroids: idx.centroids, dim: idx.dim, metric: idx.metric), threads: 2)
+            }
+            let p = SearchParameters(probe: .nprobe(3))
+            let (a, sa) = try engine(file).search(queries: q, k: 10, parameters: p)
+            let calls = object.calls
+            let (b, sb) = try engine(remote).search(queries: q, k: 10, parameters: p)
+            #expect(a.ids == b.ids && a.distances == b.distances)
+            #expect(object.calls == calls + 1, "one wave for the whole batch")
+            #expect(sa.map(\.requests) == sa.map(\.clusters) && sb.allSatisfy { $0.requests >= 1 && $0.requests <= $0.clusters })
+            #expect(sa.map(\.vectors) == sb.map(\.vectors) && sa.map(\.bytes) == sb.map(\.bytes))
         }
     }
 

@@ -45,8 +45,10 @@ import Testing
         #expect(recall.at1 <= 1 && recall.at1 > 0.5, "\(recall)")
 
         let stats = try StatsFile(s.output("s.tsv"))
-        #expect(stats.header == ["query", "clusters", "vectors", "bytes", "micros"])
-        #expect(stats.rows.count == 100 && stats.rows.allSatisfy { $0.count == 5 })
+        #expect(stats.header == ["query", "clusters", "vectors", "bytes", "requests", "micros"])
+        #expect(stats.rows.count == 100 && stats.rows.allSatisfy { $0.count == 6 })
+        // A local file reads each cluster with its own pread.
+        #expect(stats.column("requests") == stats.column("clusters"))
         #expect(stats.column("query") == Array(0..<100))
         #expect(stats.column("clusters").allSatisfy { $0 == 2 })
         #expect(stats.column("micros").allSatisfy { $0 >= 0 })

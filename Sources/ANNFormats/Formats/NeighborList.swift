@@ -28,34 +28,9 @@ public struct NeighborList: Sendable {
     /// Writes the list in `format`: native (ids and distances), .ivecs/.ibin (ids) or
     /// .fvecs/.fbin (distances).
     public func write(to output: OutputFile, format: FileFormat) throws {
-        let sink = output.sink
-        let n = count
-        switch format {
-        case .native:
-            try sink.write(StreamHeader(kind: .neighbors, elementType: nil, metric: metric, dim: k, count: n).encoded())
-            try ids.withUnsafeBytes { i in
-                try distances.withUnsafeBytes { d in
-                    for q in 0..<n {
-                        try sink.write(UnsafeRawBufferPointer(rebasing: i[(q * k * 4)..<((q + 1) * k * 4)]))
-                        try sink.write(UnsafeRawBufferPointer(rebasing: d[(q * k * 4)..<((q + 1) * k * 4)]))
-                    }
-                }
-            }
-        case .ivecs, .ibin, .fvecs, .fbin:
-            let asIDs = format == .ivecs || format == .ibin
-            if format.isBin {
-                try sink.write(value: UInt32(n).littleEndian)
-                try sink.write(value: UInt32(k).littleEndian)
-            }
-            var row = [UInt32](repeating: 0, count: k)
-            for q in 0..<n {
-                if format.isTexmex { try sink.write(value: Int32(k).littleEndian) }
-                for j in 0..<k { row[j] = asIDs ? ids[q * k + j] : distances[q * k + j].bitPattern }
-                try row.withUnsafeBytes { try sink.write($0) }
-            }
-        case .bvecs, .u8bin:
-            throw ANNError.usage("a neighbour list cannot be written as .\(format.rawValue); use native, ivecs, ibin, fvecs or fbin")
-        }
+        let writer = try NeighborListWriter(output: output, format: format, k: k, metric: metric, count: count)
+        try writer.write(self)
+        try writer.finish()
     }
 
     /// Reads a neighbour list: a native stream, or ids from .ivecs/.ibin with distances from an

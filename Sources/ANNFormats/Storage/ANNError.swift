@@ -13,6 +13,10 @@ public enum ANNError: Error, Equatable, CustomStringConvertible {
     case cantCreate(target: String, message: String)
     /// Reading or writing failed half-way.
     case io(target: String, message: String)
+    /// A service (a remote store) did not answer, or kept failing, within the time allowed.
+    case unavailable(target: String, message: String)
+    /// A service refused access (wrong or missing credentials, no permission).
+    case permission(target: String, message: String)
     /// The reader of our stdout went away; a filter treats this as a normal end.
     case brokenPipe
     /// `source` (holding `what`, where it says) was made for the metric `recorded`, but
@@ -25,7 +29,7 @@ public enum ANNError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .usage(let m): return m
         case .badData(let s, let m), .missingInput(let s, let m): return "\(s): \(m)"
-        case .cantCreate(let t, let m), .io(let t, let m): return "\(t): \(m)"
+        case .cantCreate(let t, let m), .io(let t, let m), .unavailable(let t, let m), .permission(let t, let m): return "\(t): \(m)"
         case .brokenPipe: return "broken pipe"
         case .metricMismatch(let source, let what, let recorded, let expected, let against):
             return Self.metricMessage(source: source, what: what, recorded: recorded, expected: expected, against: against,

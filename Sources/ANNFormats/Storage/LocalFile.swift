@@ -1,10 +1,12 @@
 import Glibc
+import Synchronization
 
 /// A regular file read by range with pread(2): the local backend of `RangeReadable`.
 public final class LocalFile: RangeReadable {
     public let name: String
     public let size: Int
     private let fd: Int32
+    private let counters = Mutex(StorageStatistics())
 
     /// Opens `path` for reading. Only a regular file has a size to bound every range against,
     /// so anything else is refused.
@@ -31,7 +33,17 @@ public final class LocalFile: RangeReadable {
 
     public func read(_ range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         precondition(buffer.count >= range.count)
+        let start = ContinuousClock.now
         var done = 0
+        defer {
+            let waited = ContinuousClock.now - start
+            counters.withLock {
+                $0.requests += 1
+                $0.waves += 1
+                $0.bytes += done
+                $0.seconds += Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18
+            }
+        }
         while done < range.count {
             let r = Glibc.pread(fd, buffer.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
             if r > 0 { done += r; continue }
@@ -41,6 +53,8 @@ public final class LocalFile: RangeReadable {
         }
         return done
     }
+
+    public var statistics: StorageStatistics { counters.withLock { $0 } }
 
     public func dropCache() {
         fdatasync(fd)

@@ -9,6 +9,8 @@ public final class OutputFile {
     private let tempPath: String?
     private var registration: TemporaryFiles.Registration?
     private var done = false
+    /// For an `s3://` output: where the staged file goes when it is complete.
+    private let upload: Upload?
 
     /// Opens `path` for writing; nil or "-" is stdout, written as it is (whether binary may go
     /// to a terminal is for the caller to decide).
@@ -17,11 +19,20 @@ public final class OutputFile {
             self.path = nil
             tempPath = nil
             registration = nil
+            upload = nil
             sink = ByteSink(fd: STDOUT_FILENO, name: "<stdout>")
             return
         }
         let p = path!
         self.path = p
+        if p.contains("://") {
+            let staged = try Self.stage(p)
+            upload = staged.upload
+            tempPath = nil
+            registration = nil
+            sink = ByteSink(fd: staged.fd, name: p)
+            return
+        }
         var st = stat()
         if lstatOrStat(p, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
             guard (st.st_mode & S_IFMT) != S_IFDIR else { throw ANNError.cantCreate(target: p, message: "is a directory") }
@@ -29,6 +40,7 @@ public final class OutputFile {
             guard fd >= 0 else { throw ANNError.cantCreate(target: p, message: errnoText(errno)) }
             tempPath = nil
             registration = nil
+            upload = nil
             sink = ByteSink(fd: fd, name: p)
             return
         }
@@ -41,6 +53,7 @@ public final class OutputFile {
             return fd
         }
         tempPath = temp
+        upload = nil
         self.registration = registration
         sink = ByteSink(fd: fd, name: p)
     }
@@ -69,11 +82,48 @@ public final class OutputFile {
 
     deinit { discard() }
 
-    /// Flushes and moves the output into place.
+    /// For an `s3://` output: an anonymous file to write it to (nothing to leave behind), and
+    /// where it goes when it is complete.
+    private static func stage(_ p: String) throws -> (fd: Int32, upload: Upload) {
+        guard case .s3(let bucket, let key) = try ObjectLocation(p) else {
+            throw ANNError.usage("\(p): outputs go to a path or an s3:// URL")
+        }
+        let configuration = try S3Configuration.fromEnvironment()
+        let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var fd = Glibc.open(dir, oTmpfile | O_RDWR | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            let made = try TemporaryFiles.process.createNew(in: dir, for: "staging of \(p)") {
+                "\(dir)/ann-tools-upload-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            }
+            unlink(made.path)
+            TemporaryFiles.process.unregister(made.registration)
+            fd = made.fd
+        }
+        return (fd, Upload(bucket: bucket, key: key, configuration: configuration))
+    }
+
+    private struct Upload {
+        let bucket: String
+        let key: String
+        let configuration: S3Configuration
+    }
+
+    /// O_TMPFILE (Linux): an unnamed file in a directory.
+    static let oTmpfile: Int32 = 0o20200000
+
+    /// Flushes and moves the output into place (for an `s3://` output: uploads it whole).
     public func commit() throws {
         guard !done else { return }
         try sink.flush()
         done = true
+        if let upload, let p = path {
+            defer { Glibc.close(sink.fd) }
+            var st = stat()
+            guard fstat(sink.fd, &st) == 0 else { throw ANNError.io(target: p, message: "staging failed: \(errnoText(errno))") }
+            try S3Upload.upload(fd: sink.fd, size: Int(st.st_size), bucket: upload.bucket, key: upload.key, name: p,
+                                configuration: upload.configuration)
+            return
+        }
         if sink.fd != STDOUT_FILENO {
             let closed = Glibc.close(sink.fd)
             if closed != 0 {

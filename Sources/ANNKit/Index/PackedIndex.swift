@@ -48,9 +48,10 @@ public final class PackedIndex {
 
     public var clusterCount: Int { entries.count }
 
-    /// Opens the index in the local file `path`.
-    public convenience init(path: String) throws {
-        try self.init(storage: try LocalFile(path: path))
+    /// Opens the index at `location`: a local path, an http(s):// URL or s3://bucket/key
+    /// (`ObjectLocation`).
+    public convenience init(path location: String) throws {
+        try self.init(storage: try ObjectLocation.open(location))
     }
 
     /// Reads and checks the header, trailer and directory of the index `storage` holds.
@@ -167,7 +168,6 @@ public final class PackedIndex {
     @discardableResult
     public func fetch(_ c: Int, into buffers: ClusterBuffers, vectors: Bool = true) throws -> Int {
         let e = entries[c]
-        func bad(_ m: String) -> ANNError { .badData(source: name, message: "cluster \(c): \(m)") }
         // The frame's size was bounded by the directory against the file; the content's is not
         // trusted until the bytes exist.
         buffers.reserve(compressed: e.size)
@@ -177,8 +177,19 @@ public final class PackedIndex {
         } catch ANNError.io(let target, let message) {
             throw ANNError.io(target: target, message: "cluster \(c): \(message)")
         }
-        guard got == e.size else { throw bad("truncated frame (\(got) of \(e.size) bytes)") }
-        let crc = buffers.compressed.withUnsafeBytes { Checksum.crc32c(UnsafeRawBufferPointer(rebasing: $0[0..<e.size])) }
+        guard got == e.size else { throw ANNError.badData(source: name, message: "cluster \(c): truncated frame (\(got) of \(e.size) bytes)") }
+        return try buffers.compressed.withUnsafeBytes {
+            try decode(c, frame: UnsafeRawBufferPointer(rebasing: $0[0..<e.size]), into: buffers, vectors: vectors)
+        }
+    }
+
+    /// Checks and decodes cluster `c`'s frame, read already (`fetch`, `readFrames`), into
+    /// `buffers`, as `fetch` does. Returns the number of vectors.
+    public func decode(_ c: Int, frame: UnsafeRawBufferPointer, into buffers: ClusterBuffers, vectors: Bool = true) throws -> Int {
+        let e = entries[c]
+        func bad(_ m: String) -> ANNError { .badData(source: name, message: "cluster \(c): \(m)") }
+        guard frame.count == e.size else { throw bad("truncated frame (\(frame.count) of \(e.size) bytes)") }
+        let crc = Checksum.crc32c(frame)
         guard crc == e.crc else {
             throw bad("checksum mismatch (stored \(String(e.crc, radix: 16)), computed \(String(crc, radix: 16))): the index is damaged")
         }
@@ -187,9 +198,7 @@ public final class PackedIndex {
         let (record, o2) = perVector.addingReportingOverflow(4)
         let (contentSize, o3) = n.multipliedReportingOverflow(by: record)
         guard !(o1 || o2 || o3) else { throw bad("\(n) vectors of dimension \(dim) cannot be held") }
-        try buffers.compressed.withUnsafeBytes { src in
-            try buffers.decompress(UnsafeRawBufferPointer(rebasing: src[0..<e.size]), expected: contentSize, source: "\(name): cluster \(c)")
-        }
+        try buffers.decompress(frame, expected: contentSize, source: "\(name): cluster \(c)")
         // The content arrived whole: n is now backed by real bytes and may size the outputs.
         buffers.reserve(vectors: n, dim: dim, floats: vectors)
         if vectors {

@@ -10,6 +10,9 @@ public final class QueryEngine {
         public var clusters = 0
         public var vectors = 0
         public var bytes = 0
+        /// Requests its clusters take when read together (close frames coalesced on a remote
+        /// store; one per cluster from a local file).
+        public var requests = 0
         /// Wall time of the batch the query ran in (its latency with a batch of 1).
         public var micros = 0
     }
@@ -111,6 +114,7 @@ public final class QueryEngine {
                 stats[i].vectors += sizes[c]
                 stats[i].bytes += index.entries[c].size
             }
+            stats[i].requests = index.requests(for: chosen[i])
         }
         let work = (0..<kc).filter { !members[$0].isEmpty }
 
@@ -127,11 +131,24 @@ public final class QueryEngine {
         }
         try q.withUnsafeBufferPointer { qp in
             try norms.withUnsafeBufferPointer { qn in
-                try Parallel.queue(items: work.count, workers: workers, scratch: { Scan() }) { item, w, scratch in
-                    let c = work[item]
-                    let m = try index.fetch(c, into: scratch.buffers)
-                    try scan(cluster: c, vectors: m, buffers: scratch.buffers, members: members[c], queries: qp.baseAddress!,
-                             queryNorms: qn.baseAddress!, heaps: heaps[w], group: &scratch.group, dots: &scratch.dots, xnorms: &scratch.xnorms)
+                let visit = { (c: Int, m: Int, w: Int, scratch: inout Scan) throws in
+                    try self.scan(cluster: c, vectors: m, buffers: scratch.buffers, members: members[c], queries: qp.baseAddress!,
+                                  queryNorms: qn.baseAddress!, heaps: heaps[w], group: &scratch.group, dots: &scratch.dots, xnorms: &scratch.xnorms)
+                }
+                guard index.storage.readsConcurrently else {
+                    // A local file: each worker reads the next cluster when done with one.
+                    try Parallel.queue(items: work.count, workers: workers, scratch: { Scan() }) { item, w, scratch in
+                        try visit(work[item], try index.fetch(work[item], into: scratch.buffers), w, &scratch)
+                    }
+                    return
+                }
+                // A remote store: the frames of a window are requested in one wave, then decoded
+                // and scanned on all cores.
+                for window in Self.windows(work, sizes: index.entries.map(\.size), maxBytes: Self.waveBytes) {
+                    let frames = try index.readFrames(window)
+                    try Parallel.queue(items: window.count, workers: workers, scratch: { Scan() }) { item, w, scratch in
+                        try visit(window[item], try index.decode(window[item], frame: frames.frame(item), into: scratch.buffers), w, &scratch)
+                    }
                 }
             }
         }
@@ -144,6 +161,21 @@ public final class QueryEngine {
         totals.bytesRead += work.reduce(0) { $0 + index.entries[$1].size }
         totals.seconds += seconds
         return (heaps[0].neighborList(metric: index.metric), stats)
+    }
+
+    /// The most compressed bytes one wave of remote reads holds in memory.
+    public static let waveBytes = 256 << 20
+
+    /// `clusters` in consecutive windows of at most `maxBytes` of frames (at least one each).
+    static func windows(_ clusters: [Int], sizes: [Int], maxBytes: Int) -> [[Int]] {
+        var out = [[Int]](), current = [Int](), bytes = 0
+        for c in clusters {
+            if !current.isEmpty && bytes + sizes[c] > maxBytes { out.append(current); current = []; bytes = 0 }
+            current.append(c)
+            bytes += sizes[c]
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
     }
 
     /// A scanning worker's buffers, reused cluster after cluster.
