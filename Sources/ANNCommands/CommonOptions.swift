@@ -3,6 +3,13 @@ import ANNKit
 import ArgumentParser
 
 extension Metric: ExpressibleByArgument {}
+
+extension Shard: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let s = try? Shard(parsing: argument) else { return nil }
+        self = s
+    }
+}
 extension FileFormat: ExpressibleByArgument {}
 extension KMeansParameters.Initialization: ExpressibleByArgument {}
 

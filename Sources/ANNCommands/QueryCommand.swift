@@ -19,8 +19,14 @@ public struct QueryCommand: ParsableCommand {
             """,
         version: toolVersion)
 
-    @Option(help: ArgumentHelp("The packed index (from ann-pack).", valueName: "file"))
-    var index: String
+    @Option(help: ArgumentHelp("The packed index (from ann-pack): a path, or an s3:// or http(s):// URL (required unless --merge).", valueName: "file"))
+    var index: String?
+
+    @Option(help: ArgumentHelp("Answer only the i-th of N contiguous slices of the queries (0-based), read by position; --stats numbers them as in the whole file. --merge joins the N results.", valueName: "i/N"))
+    var shard: Shard?
+
+    @Flag(help: "Join the results of the shards of one query file (the arguments, in shard order) into the result of the whole file.")
+    var merge = false
 
     @Option(name: .short, help: "Neighbours per query.")
     var k = 10
@@ -60,12 +66,26 @@ public struct QueryCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions<NeighborListForms>
     @OptionGroup var verbosity: VerbosityOptions
 
-    @Argument(help: ArgumentHelp("Query vectors (default: stdin).", valueName: "queries"))
-    var queriesPath: String?
+    @Argument(help: ArgumentHelp("Query vectors (default: stdin); with --merge, the results of the shards.", valueName: "queries"))
+    var inputs: [String] = []
+    var queriesPath: String? { inputs.first }
 
     public init() {}
 
     public func validate() throws {
+        if merge {
+            if index != nil || shard != nil || stats != nil || routing.model != nil || nprobe != nil || budget != nil || threshold != nil
+                || dropCache || metric != nil || input.from != nil {
+                throw ValidationError("--merge takes the shards' results alone, with -o and --to: no index, query or search option")
+            }
+            if inputs.isEmpty { throw ValidationError("--merge needs the results of the shards") }
+            if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("only one part can be read from stdin") }
+            try output.check()
+            return
+        }
+        if index == nil { throw ValidationError("missing --index") }
+        if inputs.count > 1 { throw ValidationError("one query file at a time (several files go with --merge)") }
+        if shard != nil && (queriesPath == nil || queriesPath == "-") { throw ValidationError("--shard reads the queries by position: not from stdin") }
         try Bounds.checkNeighbors(k)
         if [nprobe != nil, budget != nil, threshold != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--nprobe, --budget and --threshold exclude each other")
@@ -92,10 +112,27 @@ public struct QueryCommand: ParsableCommand {
         AllocatorPolicy.returnLargeBlocks()
         let say = Reporter(tool: "ann-query", verbosity: verbosity)
         let clock = Stopwatch()
+        if merge {
+            let out = try openOutput(output.output)
+            let parts = try inputs.map { try NeighborList.load($0) }
+            let writer = try NeighborListWriter(output: out, format: output.format, k: parts[0].k, metric: parts[0].metric,
+                                                count: parts.reduce(0) { $0 + $1.count })
+            for (p, name) in zip(parts, inputs) {
+                guard p.k == parts[0].k, p.metric == parts[0].metric else {
+                    throw ANNError.badData(source: name, message: "k \(p.k) for \(p.metric.rawValue), the first part k \(parts[0].k) for \(parts[0].metric.rawValue): not parts of one result")
+                }
+                try writer.write(p)
+            }
+            try writer.finish()
+            try out.commit()
+            return
+        }
+        let index = self.index!
         let idx = try PackedIndex(path: index)
         let opened = idx.storage.statistics
         _ = try Metric.resolve(recorded: idx.metric, requested: metric, source: index)
         let queries = try VectorReader(path: queriesPath, from: input.from)
+        if let shard { try queries.restrict(to: shard) }
         try idx.checkQueries(queries)
         if k > idx.vectorCount { throw ANNError.usage("-k (\(k)) is larger than the index (\(idx.vectorCount) vectors)") }
         let out = try openOutput(output.output)
@@ -106,11 +143,13 @@ public struct QueryCommand: ParsableCommand {
         // Answers go out batch by batch: a pipe sees each batch when it is done, and a stream of
         // any length runs in the memory of one batch (-v keeps the per-query figures it reports).
         let writer = try NeighborListWriter(output: out, format: output.format, k: k, metric: idx.metric, count: queries.count)
-        try statsOut?.sink.write(Array(StatsTable.columns.joined(separator: "\t").utf8) + [10])
+        // The stats of shards after the first have no header line: `cat` of the parts is the
+        // table of the whole file.
+        if (shard?.index ?? 0) == 0 { try statsOut?.sink.write(Array(StatsTable.columns.joined(separator: "\t").utf8) + [10]) }
         var kept = [QueryEngine.QueryStats]()
         try BatchSearch.run(engine: engine, queries: queries, k: k, batch: batch, parameters: routing.parameters(selection),
                             describe: { [k, workers] n in "-k \(k) for a batch of \(n) queries on \(workers) threads" }) { list, st in
-            let first = writer.written
+            let first = queries.firstID + writer.written
             try writer.write(list)
             if out.path == nil { try out.sink.flush() }
             if let statsOut {

@@ -8,8 +8,14 @@ public final class VectorReader {
     public let elementType: ElementType
     /// The metric a native stream was written for (centroids carry one), else nil.
     public let metric: Metric?
-    /// Records in the input when the form tells it, else nil.
-    public let count: Int?
+    /// Records in the input (in its shard, once `restrict(to:)` narrowed it) when the form
+    /// tells it, else nil.
+    public private(set) var count: Int?
+    /// The position in the whole input of the first record delivered: 0, or where a shard
+    /// starts.
+    public private(set) var firstID = 0
+    /// The shard this reader is narrowed to, if any.
+    public private(set) var shard: Shard?
     /// Records delivered so far.
     public private(set) var recordsRead = 0
     /// Accept ±infinity (distances files pad short rows with it); NaN is always refused.
@@ -60,6 +66,30 @@ public final class VectorReader {
     }
 
     deinit { scratch?.deallocate() }
+
+    /// Narrows the reader, before its first read, to `shard`'s records, reached by position
+    /// (a seek, not a read of what comes before). Only an uncompressed file whose records all
+    /// have one size and whose count is known can be cut so: not stdin, not zstd.
+    public func restrict(to shard: Shard) throws {
+        precondition(recordsRead == 0, "a reader is narrowed before its first read")
+        guard input.byteSize != nil, name != "<stdin>", let total = count else {
+            throw ANNError.usage("\(name): a shard is read by position, from an uncompressed file of fixed-size records (not stdin or zstd)")
+        }
+        let r = shard.records(of: total)
+        guard !r.isEmpty else { throw ANNError.usage("\(name): shard \(shard) of \(total) records holds none") }
+        if r.lowerBound > 0 {
+            if input.format.isTexmex {
+                // Record 0's dimension was read; land on record r's, which the next read checks.
+                try input.reader.skip(r.lowerBound * (4 + recordBytes) - 4)
+                firstDimPending = false
+            } else {
+                try input.reader.skip(r.lowerBound * recordBytes)
+            }
+        }
+        count = r.count
+        firstID = r.lowerBound
+        self.shard = shard
+    }
 
     private func bad(_ m: String) -> ANNError { .badData(source: name, message: m) }
 
@@ -140,7 +170,7 @@ public final class VectorReader {
         if let c = count, recordsRead < c {
             throw bad("truncated: \(c) records expected, \(recordsRead) found")
         }
-        if count != nil, !(try input.reader.atEnd()) {
+        if count != nil, shard == nil, !(try input.reader.atEnd()) {
             throw bad("trailing data after \(recordsRead) records")
         }
         if fingerprinting { fingerprint = (hasher ?? BaseFingerprint(elementType: elementType, dim: dim)).value }

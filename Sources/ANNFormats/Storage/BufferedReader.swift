@@ -70,6 +70,29 @@ public final class BufferedReader: ByteSource {
         return (nil, n)
     }
 
+    /// Moves `count` bytes forward: what is buffered first, then by seeking a source that can,
+    /// else by reading and discarding.
+    public func skip(_ count: Int) throws {
+        let buffered = min(count, end - start)
+        start += buffered
+        var left = count - buffered
+        if left > 0, let seekable = source as? SeekableSource {
+            try seekable.skip(left)
+            left = 0
+        }
+        while left > 0 {
+            if start == end {
+                if eof { break }
+                try refill()
+                continue
+            }
+            let n = min(end - start, left)
+            start += n
+            left -= n
+        }
+        offset += count - left
+    }
+
     /// True when no byte is left.
     public func atEnd() throws -> Bool {
         if start < end { return false }

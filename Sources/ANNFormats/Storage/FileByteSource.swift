@@ -1,7 +1,7 @@
 import Glibc
 
 /// A file descriptor read with read(2), retrying on EINTR.
-public final class FileByteSource: ByteSource {
+public final class FileByteSource: SeekableSource {
     public let name: String
     public let fd: Int32
     private let owns: Bool
@@ -34,6 +34,12 @@ public final class FileByteSource: ByteSource {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         return Int(st.st_size)
+    }
+
+    public func skip(_ count: Int) throws {
+        guard lseek(fd, off_t(count), SEEK_CUR) >= 0 else {
+            throw ANNError.io(target: name, message: "seek failed: \(errnoText(errno))")
+        }
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

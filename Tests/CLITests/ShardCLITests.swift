@@ -1,0 +1,68 @@
+import ANNKit
+import Foundation
+import Testing
+
+/// `--shard i/N` and `--merge`: the slices of an input, answered apart and joined, are exactly
+/// the answer of one run over the whole input.
+@Suite struct ShardCLITests {
+    /// Ground truth over 3 slices of the base (fvecs, bvecs, native), merged: byte-identical to
+    /// one run over the whole base, for l2 and for ip.
+    @Test(arguments: [("siftsmall_base.fvecs", Metric.l2), ("siftsmall_base.fvecs", .ip), ("bigann10k_base.bvecs", .l2)])
+    func groundTruthShardsMergeToTheWhole(_ baseName: String, _ metric: Metric) throws {
+        let s = try Scratch()
+        let base = try s.sample(baseName)
+        var queries = try s.sample("siftsmall_query.fvecs")
+        if baseName.hasSuffix(".bvecs") {
+            // uint8 queries for a uint8 base: its first 50 vectors.
+            try Data(try Data(contentsOf: URL(fileURLWithPath: base)).prefix(50 * 132)).write(to: URL(fileURLWithPath: s.path("q.bvecs")))
+            queries = s.path("q.bvecs")
+        }
+        let common = ["-k", "20", "--metric", metric.rawValue]
+        try s.setup("ann-groundtruth", ["--base", base, "-o", s.path("whole.annn")] + common + [queries])
+        var parts = [String]()
+        for i in 0..<3 {
+            parts.append(s.path("part\(i).annn"))
+            try s.setup("ann-groundtruth", ["--base", base, "--shard", "\(i)/3", "-o", parts[i]] + common + [queries])
+            let part = try NeighborList.load(parts[i])
+            let slice = try Shard(index: i, count: 3).records(of: 10_000)
+            #expect(part.ids.allSatisfy { slice.contains(Int($0)) }, "shard \(i) answers with the ids of its own slice")
+        }
+        let r = try s.run("ann-groundtruth", ["--merge", "-o", s.output("merged.annn")] + parts)
+        expectSuccess(r)
+        #expect(try readBytes(s.output("merged.annn")) == readBytes(s.path("whole.annn")))
+    }
+
+    /// Queries answered in 3 shards, joined with --merge: the one-run results; the stats of the
+    /// shards, concatenated, are the one-run table but for the time.
+    @Test func queryShardsJoinToTheWhole() throws {
+        let s = try Scratch()
+        let f = try s.siftIndex()
+        try s.setup("ann-query", ["--index", f.index, "--nprobe", "3", "--stats", s.path("whole.tsv"), "-o", s.path("whole.annn"), f.queries])
+        var parts = [String](), table = ""
+        for i in 0..<3 {
+            parts.append(s.path("q\(i).annn"))
+            try s.setup("ann-query", ["--index", f.index, "--nprobe", "3", "--shard", "\(i)/3", "--stats", s.path("q\(i).tsv"), "-o", parts[i], f.queries])
+            table += try String(contentsOfFile: s.path("q\(i).tsv"), encoding: .utf8)
+        }
+        expectSuccess(try s.run("ann-query", ["--merge", "-o", s.output("joined.annn")] + parts))
+        #expect(try readBytes(s.output("joined.annn")) == readBytes(s.path("whole.annn")))
+        let withoutTime = { (text: String) in text.split(separator: "\n").map { $0.split(separator: "\t").dropLast().joined(separator: "\t") } }
+        #expect(withoutTime(table) == withoutTime(try String(contentsOfFile: s.path("whole.tsv"), encoding: .utf8)))
+    }
+
+    /// What cannot be read by position is refused in one line, before anything is read.
+    @Test func unsliceableInputsAreRefused() throws {
+        let s = try Scratch()
+        let f = try s.siftIndex()
+        let zst = s.path("q.fvecs.zst")
+        try writeBytes(try readBytes(SampleData.path("siftsmall_query.fvecs.zst")), to: zst)
+        try expectFailure(try s.run("ann-query", ["--index", f.index, "--shard", "0/2", "-o", s.output("r.annn"), zst]),
+                          tool: "ann-query", status: 64, mentioning: ["shard", "zstd"], scratch: s)
+        try expectFailure(try s.run("ann-query", ["--index", f.index, "--shard", "0/2", "-o", s.output("r.annn")], stdin: f.queries),
+                          tool: "ann-query", status: 64, mentioning: ["stdin"], scratch: s)
+        try expectFailure(try s.run("ann-groundtruth", ["--base", f.base, "-k", "5", "--shard", "3/3", "-o", s.output("g.annn"), f.queries]),
+                          tool: "ann-groundtruth", status: 64, mentioning: ["--shard"], scratch: s)
+        try expectFailure(try s.run("ann-groundtruth", ["--merge", "-k", "5", "-o", s.output("g.annn"), f.queries]),
+                          tool: "ann-groundtruth", status: 64, mentioning: ["--merge"], scratch: s)
+    }
+}
