@@ -87,6 +87,8 @@ def prepare(s, data):
     run("ann-query", "--index", "idx.anni", "--batch", "1", "siftsmall_query.fvecs", "-o", "local1.annn")
     run("ann-eval", "sweep", "--index", "idx.anni", "--gt", "siftsmall_groundtruth.ivecs", "siftsmall_query.fvecs", "-o", "local-sweep.tsv")
     run("ann-train", "--index", "idx.anni", "--gt", "siftsmall_groundtruth.ivecs", "--epochs", "1", "siftsmall_query.fvecs", "-o", "local.annm")
+    run("ann-dup", "--index", "idx.anni", "--model", "local.annm", "--gt", "siftsmall_groundtruth.ivecs", "siftsmall_query.fvecs",
+        "-o", "local.anna", "--next-index", "local-next.anni")
     data = bytearray((s.work / "idx.anni").read_bytes())
     (s.work / "truncated.anni").write_bytes(data[: len(data) // 2])
     data[len(data) // 3] ^= 0x10   # inside a cluster frame: its checksum must catch it
@@ -122,10 +124,35 @@ def run_cases(s):
             r.returncode == 0 and curve_without_time(s.work / "s3-sweep.tsv") == curve_without_time(s.work / "local-sweep.tsv"))
     s.same("ann-train from http:// trains the same model as from the local file",
            s.tool("ann-train", "--index", HTTP, "--gt", GT, "--epochs", "1", Q, "-o", "http.annm"), "http.annm", "local.annm")
+    r = s.tool("ann-dup", "--index", S3, "--model", "local.annm", "--gt", GT, Q, "-o", "s3.anna", "--next-index", "s3://ann-test/next.anni")
+    s.aws("s3", "cp", "s3://ann-test/next.anni", "next-downloaded.anni", "--only-show-errors")
+    s.same("ann-dup from s3:// writes the next index to s3:// as from the local file", r, "next-downloaded.anni", "local-next.anni")
+    r = subprocess.run(f"'{s.bin}/ann-query' --index {S3} --batch 10 {Q} | head -c 100 > head.out", shell=True, cwd=s.work,
+                       env=dict(os.environ, **{k: str(v) for k, v in s.env.items()}), capture_output=True, timeout=60)
+    s.check("ann-query from s3:// into `| head` ends early and quietly", r.returncode == 0 and not r.stderr
+            and (s.work / "head.out").read_bytes() == (s.work / "local.annn").read_bytes()[:100], r.stderr.decode()[-300:])
 
     # Failures: one line, its status, no output.
     s.fails("a wrong secret is refused (77) without retrying", s.tool("ann-query", "--index", S3, Q, "-o", "x.annn",
             env={"AWS_SECRET_ACCESS_KEY": "wrong"}), 77, "x.annn", "SignatureDoesNotMatch")
+    r = s.tool("ann-pack", "--centroids", "c.annv", "--assignments", "a.anna", "siftsmall_base.fvecs", "-o", "s3://ann-test/denied.anni",
+               env={"AWS_SECRET_ACCESS_KEY": "wrong"})
+    s.fails("an upload with a wrong secret is refused (77)", r, 77, "denied.anni", "SignatureDoesNotMatch")
+    try:
+        s.aws("s3api", "head-object", "--bucket", "ann-test", "--key", "denied.anni")
+        s.check("a refused upload leaves no object", False, "s3://ann-test/denied.anni exists")
+    except RuntimeError:
+        s.check("a refused upload leaves no object", True)
+    proxy = servers.Proxy(s.env["AWS_ENDPOINT_URL"].removeprefix("http://"), drop_first=1000)  # every connection reset
+    r = s.tool("ann-pack", "--centroids", "c.annv", "--assignments", "a.anna", "siftsmall_base.fvecs", "-o", "s3://ann-test/cut.anni",
+               env={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}", "AWS_MAX_ATTEMPTS": "2", "ANN_STORAGE_TIMEOUT": "5"})
+    proxy.close()
+    try:
+        s.aws("s3api", "head-object", "--bucket", "ann-test", "--key", "cut.anni")
+        ok = False
+    except RuntimeError:
+        ok = True
+    s.check("an upload whose store goes away fails (69) and leaves no object", r.returncode == 69 and ok, r.stderr.decode()[-300:])
     s.fails("no credentials for a private bucket is refused (77)", s.tool("ann-query", "--index", S3, Q, "-o", "x.annn",
             env={"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}), 77, "x.annn", "access denied")
     s.fails("a missing S3 object is 66", s.tool("ann-query", "--index", "s3://ann-test/none.anni", Q, "-o", "x.annn"), 66, "x.annn", "NoSuchKey")
