@@ -89,16 +89,7 @@ public final class OutputFile {
             throw ANNError.usage("\(p): outputs go to a path or an s3:// URL")
         }
         let configuration = try S3Configuration.fromEnvironment()
-        let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        var fd = Glibc.open(dir, oTmpfile | O_RDWR | O_CLOEXEC, 0o600)
-        if fd < 0 {
-            let made = try TemporaryFiles.process.createNew(in: dir, for: "staging of \(p)") {
-                "\(dir)/ann-tools-upload-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            }
-            unlink(made.path)
-            TemporaryFiles.process.unregister(made.registration)
-            fd = made.fd
-        }
+        let (fd, _) = try TemporaryFiles.process.anonymous(for: "staging of \(p)", prefix: "ann-tools-upload")
         return (fd, Upload(bucket: bucket, key: key, configuration: configuration))
     }
 
@@ -107,9 +98,6 @@ public final class OutputFile {
         let key: String
         let configuration: S3Configuration
     }
-
-    /// O_TMPFILE (Linux): an unnamed file in a directory.
-    static let oTmpfile: Int32 = 0o20200000
 
     /// Flushes and moves the output into place (for an `s3://` output: uploads it whole).
     public func commit() throws {

@@ -82,6 +82,21 @@ public final class TemporaryFiles: @unchecked Sendable {
         }
     }
 
+    /// An anonymous read-write file in $TMPDIR (default /tmp), for scratch data that must never
+    /// outlive the process: O_TMPFILE, which has no name for a signal to leave behind; where the
+    /// file system lacks it, a named file registered before it exists and unlinked at once.
+    /// Returns its descriptor and the directory it lives in; `purpose` and `prefix` name it.
+    public func anonymous(for purpose: String, prefix: String) throws -> (fd: Int32, directory: String) {
+        let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        // open(2)'s O_TMPFILE (__O_TMPFILE | O_DIRECTORY), which Glibc's module does not export.
+        let fd = Glibc.open(dir, 0o20_000_000 | O_DIRECTORY | O_RDWR | O_CLOEXEC, 0o600)
+        if fd >= 0 { return (fd, dir) }
+        let made = try createNew(in: dir, for: purpose) { "\(dir)/\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
+        unlink(made.path)
+        unregister(made.registration)
+        return (made.fd, dir)
+    }
+
     /// Creates a file that did not exist (O_EXCL, mode 0600, read-write) under a name drawn by
     /// `name`, registered before it exists as `create` does: what mkstemp(3) guarantees, with
     /// the name known to the signal handlers first. A name already taken draws another, up to

@@ -57,9 +57,6 @@ public final class IndexWriter {
 
     deinit { if spillFD >= 0 { Glibc.close(spillFD) } }
 
-    /// open(2)'s O_TMPFILE (__O_TMPFILE | O_DIRECTORY), which Glibc's module does not export.
-    private static let oTmpfile: Int32 = 0o20_000_000 | O_DIRECTORY
-
     /// Adds vector `id` (ids ascending) in its stored form to each of `clusters`.
     public func add(id: Int, raw: UnsafeRawPointer, clusters: ArraySlice<UInt32>) throws {
         precondition(id > lastID)
@@ -78,18 +75,7 @@ public final class IndexWriter {
 
     private func spillAll() throws {
         if spill == nil {
-            let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-            // An anonymous file (O_TMPFILE) has no name for a signal to leave behind; where the
-            // file system lacks it, a named one is registered before it exists and unlinked at once.
-            var fd = Glibc.open(dir, Self.oTmpfile | O_RDWR | O_CLOEXEC, 0o600)
-            if fd < 0 {
-                let made = try TemporaryFiles.process.createNew(in: dir, for: "spill file") {
-                    "\(dir)/ann-pack-spill-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-                }
-                unlink(made.path)
-                TemporaryFiles.process.unregister(made.registration)
-                fd = made.fd
-            }
+            let (fd, dir) = try TemporaryFiles.process.anonymous(for: "spill file", prefix: "ann-pack-spill")
             spillFD = fd
             spill = ByteSink(fd: fd, name: "spill file in \(dir)")
         }
