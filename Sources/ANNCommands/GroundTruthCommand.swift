@@ -34,13 +34,15 @@ public struct GroundTruthCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions<NeighborListForms>
     @OptionGroup var verbosity: VerbosityOptions
 
-    @Argument(help: ArgumentHelp("Query vectors (default: stdin); with --merge, the results of the shards.", valueName: "queries"))
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Query vectors (default: stdin); with --merge, the results of the shards.", valueName: "queries"))
     var inputs: [String] = []
     var queriesPath: String? { inputs.first }
 
     public init() {}
 
     public func validate() throws {
+        // The array of arguments would take an unknown option for a file name.
+        if let unknown = inputs.first(where: { $0.hasPrefix("-") && $0 != "-" }) { throw ValidationError("unknown option '\(unknown)'") }
         if merge {
             if base != nil || shard != nil || k != nil || input.from != nil {
                 throw ValidationError("--merge takes the shards' results alone: not --base, --shard, -k or --from")
@@ -53,7 +55,7 @@ public struct GroundTruthCommand: ParsableCommand {
         guard let k else { throw ValidationError("missing -k") }
         guard let base else { throw ValidationError("missing --base") }
         try Bounds.checkNeighbors(k)
-        if inputs.count > 1 { throw ValidationError("one query file at a time (several files go with --merge)") }
+        if inputs.count > 1 { throw ValidationError("unexpected argument '\(inputs[1])': one query file at a time (several files go with --merge)") }
         if shard != nil && base == "-" { throw ValidationError("--shard reads the base by position: not from stdin") }
         if base == "-" && (queriesPath == nil || queriesPath == "-") {
             throw ValidationError("the base and the queries cannot both be read from stdin")

@@ -66,13 +66,15 @@ public struct QueryCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions<NeighborListForms>
     @OptionGroup var verbosity: VerbosityOptions
 
-    @Argument(help: ArgumentHelp("Query vectors (default: stdin); with --merge, the results of the shards.", valueName: "queries"))
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Query vectors (default: stdin); with --merge, the results of the shards.", valueName: "queries"))
     var inputs: [String] = []
     var queriesPath: String? { inputs.first }
 
     public init() {}
 
     public func validate() throws {
+        // The array of arguments would take an unknown option for a file name.
+        if let unknown = inputs.first(where: { $0.hasPrefix("-") && $0 != "-" }) { throw ValidationError("unknown option '\(unknown)'") }
         if merge {
             if index != nil || shard != nil || stats != nil || routing.model != nil || nprobe != nil || budget != nil || threshold != nil
                 || dropCache || metric != nil || input.from != nil {
@@ -84,7 +86,7 @@ public struct QueryCommand: ParsableCommand {
             return
         }
         if index == nil { throw ValidationError("missing --index") }
-        if inputs.count > 1 { throw ValidationError("one query file at a time (several files go with --merge)") }
+        if inputs.count > 1 { throw ValidationError("unexpected argument '\(inputs[1])': one query file at a time (several files go with --merge)") }
         if shard != nil && (queriesPath == nil || queriesPath == "-") { throw ValidationError("--shard reads the queries by position: not from stdin") }
         try Bounds.checkNeighbors(k)
         if [nprobe != nil, budget != nil, threshold != nil].filter({ $0 }).count > 1 {
