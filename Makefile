@@ -15,7 +15,7 @@ TOOLS   := ann-kmeans ann-groundtruth ann-pack ann-query ann-eval ann-train ann-
 DEBS    := libzstd-dev libopenblas-dev libcurl4-openssl-dev pkg-config zstd gnuplot-nox time bc python3 python3-venv mandoc \
            awscli nginx-light
 
-.PHONY: all deps build demo test test-examples test-remote lint-man fuzz bench install uninstall clean
+.PHONY: all deps build demo test test-examples test-remote test-spark lint-man fuzz bench install uninstall clean
 all: build
 
 # Installs the Debian packages the build needs when run as root; otherwise names them.
@@ -43,6 +43,7 @@ test: deps lint-man
 	$(SWIFT) test $(BUILDFLAGS) --disable-xctest
 	$(MAKE) test-examples EXAMPLES_BUILD=
 	$(MAKE) test-remote REMOTE_BUILD=
+	$(MAKE) test-spark SPARK_BUILD=
 
 # The template examples/Makefile on the bundled sample in 16 clusters, into a scratch
 # directory removed on success: every target of `all` must be made. It builds the tools
@@ -64,6 +65,25 @@ test-examples: $(EXAMPLES_BUILD)
 REMOTE_BUILD = build
 test-remote: $(REMOTE_BUILD)
 	python3 Tests/Remote/remote.py --bin $(BIN) --data examples/data
+
+# examples/Makefile's spark target on a real multi-process cluster on this machine (two
+# executor JVMs): its index, ground truth, results and stats (but for time) must be those of
+# the template run in one process. Skipped, saying so, where Java is missing.
+SPARK_BUILD = build
+SPARK_OUT = $(CURDIR)/.build/test-spark
+test-spark: $(SPARK_BUILD)
+	@if ! command -v java >/dev/null; then echo "test-spark: skipped: no Java (apt-get install openjdk-17-jre-headless)"; exit 0; fi; \
+	rm -rf $(SPARK_OUT) && mkdir -p $(SPARK_OUT) && \
+	$(MAKE) -C examples --no-print-directory BIN=$(BIN) OUT=$(SPARK_OUT) K=16 \
+	  $(SPARK_OUT)/index.anni $(SPARK_OUT)/gt.annn $(SPARK_OUT)/results.annn > $(SPARK_OUT)/make.log 2>&1 && \
+	$(MAKE) -C examples --no-print-directory BIN=$(BIN) OUT=$(SPARK_OUT) K=16 spark >> $(SPARK_OUT)/make.log 2>&1 || \
+	  { cat $(SPARK_OUT)/make.log; exit 1; }; \
+	for f in index.anni gt.annn results.annn; do \
+	  cmp $(SPARK_OUT)/$$f $(SPARK_OUT)/spark/$$f || { echo "test-spark: $$f differs from the one-process run" >&2; exit 1; }; done; \
+	cut -f1-5 $(SPARK_OUT)/stats.tsv > $(SPARK_OUT)/a.tsv; cut -f1-5 $(SPARK_OUT)/spark/stats.tsv > $(SPARK_OUT)/b.tsv; \
+	cmp $(SPARK_OUT)/a.tsv $(SPARK_OUT)/b.tsv || { echo "test-spark: stats.tsv differs from the one-process run" >&2; exit 1; }; \
+	grep -h '^spark:' $(SPARK_OUT)/make.log; echo "test-spark: index, ground truth, results and stats identical to one process"; \
+	rm -rf $(SPARK_OUT)
 
 # The man pages must render without mandoc warnings (style notes, such as long source lines,
 # are allowed).
