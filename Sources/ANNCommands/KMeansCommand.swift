@@ -8,8 +8,9 @@ public struct KMeansCommand: ParsableCommand {
         discussion: """
             Reads vectors (INPUT, or stdin), runs Lloyd's k-means on sgemm and writes K centroids \
             as vectors. With --assignments it then streams the whole input again and writes the \
-            cluster of every vector: only the training sample is ever held in memory. A sampled \
-            run reading stdin keeps a temporary copy of it for that second pass. With --centroids \
+            cluster of every vector: only the training sample is ever held in memory. A sample is \
+            read by position from a file (only its vectors); a sampled stdin is first copied to \
+            a temporary file. With --centroids \
             it trains nothing and only writes the assignment to the given centroids, in one pass. \
             With --replicate a vector near a cluster boundary is also assigned to the nearby \
             clusters (SPANN's rule).
@@ -25,7 +26,7 @@ public struct KMeansCommand: ParsableCommand {
     @Option(help: "Random seed: the same seed and input give the same centroids (default \(KMeansParameters.defaultSeed)).")
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Train on a uniform random sample of N vectors.", valueName: "n"))
+    @Option(help: ArgumentHelp("Train on a uniform random sample of N vectors (read by position from a file).", valueName: "n"))
     var sample: Int?
 
     @Option(name: .customLong("init"), help: "Seeding: kmeans++ or random (default \(KMeansParameters.defaultInitialization.rawValue)).")

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Reads vectors from any supported form, block by block, checking every record: dimension,
 /// truncation, finite values, and (float32) a squared norm within `NormLimit`, so that no
 /// distance between two vectors it accepts can overflow. Never holds more than the caller's
@@ -164,6 +166,56 @@ public final class VectorReader {
             out.append(contentsOf: buf[0..<(n * dim)])
         }
         return out
+    }
+
+    /// Whether `read(positions:into:)` can reach records by position: an uncompressed regular
+    /// file of fixed-size records whose count is known (a spooled copy of stdin included).
+    public var readsByPosition: Bool {
+        input.byteSize != nil && count != nil && shard == nil && input.reader.source is FileByteSource
+    }
+
+    /// Reads the records at `positions` (below `count`) as float32 into `dest` (`positions.count
+    /// × dim`), each with one pread(2), checked as a sequential read checks it (dimension,
+    /// finite values, norm). Leaves the sequential position where it was.
+    public func read(positions: ArraySlice<Int>, into dest: UnsafeMutablePointer<Float>) throws {
+        guard readsByPosition, let file = input.reader.source as? FileByteSource, let total = count else {
+            throw ANNError.usage("\(name): records are read by position only from an uncompressed file")
+        }
+        let rb = recordBytes
+        let (start, stride) = input.format == .native ? (StreamHeader.size, rb) : input.format.isBin ? (8, rb) : (4, 4 + rb)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: rb, alignment: 16)
+        defer { raw.deallocate() }
+        func pread(_ p: Int, _ buffer: UnsafeMutableRawPointer, _ size: Int, at offset: Int) throws {
+            var done = 0
+            while done < size {
+                let n = Glibc.pread(file.fd, buffer + done, size - done, off_t(offset + done))
+                if n > 0 { done += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                if n == 0 { throw bad("record \(p): truncated (\(done) of \(size) bytes)") }
+                throw ANNError.io(target: name, message: "read failed: \(errnoText(errno))")
+            }
+        }
+        for (j, p) in positions.enumerated() {
+            precondition(p >= 0 && p < total)
+            let offset = start + p * stride
+            if input.format.isTexmex {
+                var d: Int32 = 0
+                try withUnsafeMutableBytes(of: &d) { try pread(p, $0.baseAddress!, 4, at: offset - 4) }
+                guard Int(Int32(littleEndian: d)) == dim else { throw bad("record \(p): dimension \(Int32(littleEndian: d)) does not match \(dim)") }
+            }
+            try pread(p, raw, rb, at: offset)
+            let out = dest + j * dim
+            if elementType == .float32 {
+                out.update(from: raw.assumingMemoryBound(to: Float.self), count: dim)
+                for i in 0..<dim where !out[i].isFinite { throw bad("record \(p): value \(i) is \(out[i].isNaN ? "NaN" : "infinite")") }
+                if checksNorms, let (_, norm) = NormLimit.firstExceeding(out, n: 1, d: dim) {
+                    throw bad("record \(p): squared norm \(NormLimit.describe(norm)) is too large: distances would overflow float32")
+                }
+            } else {
+                let src = raw.assumingMemoryBound(to: UInt8.self)
+                for i in 0..<dim { out[i] = Float(src[i]) }
+            }
+        }
     }
 
     private func finishCheck() throws -> Int {

@@ -1,7 +1,8 @@
 /// The vectors a clustering is trained on and then assigned: read once for the training
-/// sample, and a second time when the sample leaves some out and every vector is to be
-/// assigned. Standard input cannot be read twice, so then it is copied to a temporary file
-/// as it is read (`StdinSpool`), and the copy is removed with this value.
+/// sample (only the sample's records, by position, from a file), and a second time when the
+/// sample leaves some out and every vector is to be assigned. Standard input cannot be read
+/// by position or twice, so a sampled stdin is copied to a temporary file first
+/// (`StdinSpool`), and the copy is removed with this value.
 public final class ClusteringInput {
     /// The first pass, for the training sample.
     public let reader: VectorReader
@@ -14,10 +15,12 @@ public final class ClusteringInput {
 
     /// Opens `path` (nil or "-" for stdin; `from` names its form where the name cannot). With
     /// `assigning`, every vector will be assigned after training: the input is fingerprinted
-    /// for the assignment's identity, and a sampled stdin is spooled for the second pass.
+    /// for the assignment's identity. A sampled stdin is spooled.
     public init(path: String?, from: FileFormat?, sampleSize: Int?, assigning: Bool) throws {
         let stdin = path == nil || path == "-"
-        spool = stdin && sampleSize != nil && assigning ? try StdinSpool() : nil
+        // A sampled stdin is spooled: the sample is then read by position, as from a file, and
+        // the spool serves the second pass.
+        spool = stdin && sampleSize != nil ? try StdinSpool() : nil
         self.path = spool?.path ?? path
         self.from = from
         name = spool == nil ? nil : "<stdin>"
