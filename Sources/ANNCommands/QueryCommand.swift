@@ -116,16 +116,8 @@ public struct QueryCommand: ParsableCommand {
         let clock = Stopwatch()
         if merge {
             let out = try openOutput(output.output)
-            let parts = try inputs.map { try NeighborList.load($0) }
-            let writer = try NeighborListWriter(output: out, format: output.format, k: parts[0].k, metric: parts[0].metric,
-                                                count: parts.reduce(0) { $0 + $1.count })
-            for (p, name) in zip(parts, inputs) {
-                guard p.k == parts[0].k, p.metric == parts[0].metric else {
-                    throw ANNError.badData(source: name, message: "k \(p.k) for \(p.metric.rawValue), the first part k \(parts[0].k) for \(parts[0].metric.rawValue): not parts of one result")
-                }
-                try writer.write(p)
-            }
-            try writer.finish()
+            try NeighborListWriter.join(try inputs.map { try NeighborList.load($0) }, names: inputs.map { $0 == "-" ? "<stdin>" : $0 },
+                                        to: out, format: output.format)
             try out.commit()
             return
         }

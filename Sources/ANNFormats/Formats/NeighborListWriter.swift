@@ -48,6 +48,20 @@ public final class NeighborListWriter {
         written += n
     }
 
+    /// Writes `parts`, the results of consecutive slices of one query file (named `names` in
+    /// messages), one after another: the result of the whole file. The parts must agree on k
+    /// and the metric.
+    public static func join(_ parts: [NeighborList], names: [String], to output: OutputFile, format: FileFormat) throws {
+        guard let first = parts.first else { throw ANNError.usage("nothing to join") }
+        for (p, name) in zip(parts, names) where p.k != first.k || p.metric != first.metric {
+            throw ANNError.badData(source: name, message: "k \(p.k) for \(p.metric.rawValue), the first part k \(first.k) for \(first.metric.rawValue): not parts of one result")
+        }
+        let writer = try NeighborListWriter(output: output, format: format, k: first.k, metric: first.metric,
+                                            count: parts.reduce(0) { $0 + $1.count })
+        for p in parts { try writer.write(p) }
+        try writer.finish()
+    }
+
     /// Completes the stream: fills in the count where it was not known.
     public func finish() throws {
         try header.finish(written: written, unit: "neighbour lists")
