@@ -2,6 +2,7 @@
 #   make build    release build          make test   release build, the test suite and examples/Makefile
 #   make demo     the bundled pipeline   make fuzz   fault injection on the built tools
 #   make bench    SIFT-DEB timings       make install / uninstall (PREFIX, DESTDIR)
+#   make bench-scale  cost against size, 1M to 10M vectors
 SWIFT   ?= swift
 PREFIX  ?= /usr/local
 # Where bash-completion, zsh and fish look for completions under PREFIX.
@@ -15,7 +16,7 @@ TOOLS   := ann-kmeans ann-groundtruth ann-pack ann-query ann-eval ann-train ann-
 DEBS    := libzstd-dev libopenblas-dev libcurl4-openssl-dev pkg-config zstd gnuplot-nox time bc python3 python3-venv mandoc \
            awscli nginx-light
 
-.PHONY: all deps build demo test test-examples test-remote test-spark lint-man fuzz bench install uninstall clean
+.PHONY: all deps build demo test test-examples test-remote test-spark lint-man fuzz bench bench-scale install uninstall clean
 all: build
 
 # Installs the Debian packages the build needs when run as root; otherwise names them.
@@ -100,6 +101,10 @@ fuzz: build
 bench: build
 	BIN=$(BIN) ./bench/run
 	BIN=$(BIN) ./bench/remote
+
+# Cost against size: synthetic 1M, 3M and 10M-vector sets made from SIFT-DEB (bench/scale).
+bench-scale: build
+	BIN=$(BIN) ./bench/scale
 
 # Binaries, man pages, and bash, zsh and fish completions that each tool generates.
 install: build
