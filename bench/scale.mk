@@ -12,3 +12,12 @@ $(W)/r-merged.annn: $(foreach i,$(PARTS),$(W)/r-part.$(i))
 	$(BIN)/ann-query -q --merge -o $@ $^
 $(W)/r-part.%:
 	$(BIN)/ann-query -q --index $(INDEX) --nprobe 16 --shard $*/$(N) -o $@ $(Q)
+
+# The build in 4 slices: each slice assigned and packed, then merged.
+.PHONY: build
+build: $(W)/i-merged.anni
+$(W)/i-merged.anni: $(foreach i,$(PARTS),$(W)/i-part.$(i))
+	$(BIN)/ann-pack -q --merge --base $(BASE) -o $@ $^
+$(W)/i-part.%:
+	$(BIN)/ann-kmeans -q --centroids $(C) --shard $*/$(N) --assignments $(W)/a-part.$*.anna $(BASE)
+	$(BIN)/ann-pack -q --centroids $(C) --assignments $(W)/a-part.$*.anna --shard $*/$(N) -o $@ $(BASE)

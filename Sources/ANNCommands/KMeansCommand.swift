@@ -54,6 +54,9 @@ public struct KMeansCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions<CentroidForms>
     @OptionGroup var verbosity: VerbosityOptions
 
+    @Option(help: ArgumentHelp("With --centroids: assign only the i-th of N contiguous slices of the input (0-based), read by position; the assignment of the slice, ids from 0, for ann-pack --shard.", valueName: "i/N"))
+    var shard: Shard?
+
     @Argument(help: ArgumentHelp("Vectors to cluster (default: stdin).", valueName: "input"))
     var inputPath: String?
 
@@ -63,6 +66,8 @@ public struct KMeansCommand: ParsableCommand {
         if let k, k < 1 || k > Bounds.clusters { throw ValidationError("-k must be at least 1 and at most \(Bounds.clusters)") }
         if let s = sample, s > Bounds.clusters { throw ValidationError("--sample must be at most \(Bounds.clusters)") }
         if let i = iterations, i < 0 { throw ValidationError("--iters must not be negative") }
+        if shard != nil && centroids == nil { throw ValidationError("--shard goes with --centroids: a slice is assigned, never trained on") }
+        if shard != nil && (inputPath == nil || inputPath == "-") { throw ValidationError("--shard reads the input by position: not from stdin") }
         if let c = centroids {
             if assignments == nil { throw ValidationError("--centroids needs --assignments: it only assigns") }
             for (flag, given) in [("-o", output.output != nil), ("--to", output.to != nil), ("--iters", iterations != nil),
@@ -156,6 +161,7 @@ public struct KMeansCommand: ParsableCommand {
         if let k, k != kc { throw ANNError.usage("-k (\(k)) does not match the \(kc) centroids in \(centroidsPath)") }
         let m = try Metric.resolve(recorded: cr.metric, requested: metric, source: centroidsPath)
         let reader = try VectorReader(path: inputPath, from: input.from)
+        if let shard { try reader.restrict(to: shard) }
         reader.fingerprinting = true
         guard reader.dim == cr.dim else {
             throw ANNError.badData(source: reader.name, message: "dimension \(reader.dim) does not match the centroids' \(cr.dim) (\(centroidsPath))")

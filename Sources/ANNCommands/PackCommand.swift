@@ -17,10 +17,19 @@ public struct PackCommand: ParsableCommand {
         version: toolVersion)
 
     @Option(help: ArgumentHelp("Cluster of every base vector (\(formNames(AssignmentForms.self))).", valueName: "file"))
-    var assignments: String
+    var assignments: String?
 
     @Option(help: ArgumentHelp("The clustering's centroids.", valueName: "file"))
-    var centroids: String
+    var centroids: String?
+
+    @Option(help: ArgumentHelp("Pack only the i-th of N contiguous slices of the base (0-based), read by position, with the assignment of that slice (ann-kmeans --centroids --shard): the index of the slice. --merge joins the N indexes.", valueName: "i/N"))
+    var shard: Shard?
+
+    @Flag(help: "Merge the indexes of the slices of one base (the arguments, in slice order; --shard) into the index of the whole base, byte for byte the one-process pack; --base names the base, read once for its fingerprint.")
+    var merge = false
+
+    @Option(help: ArgumentHelp("With --merge: the base the slices were packed from.", valueName: "file"))
+    var base: String?
 
     @Option(help: ArgumentHelp("zstd compression level, 1 to 19 (higher: smaller and much slower to pack; unpacking speed barely changes).", valueName: "level"))
     var level = IndexPacker.defaultLevel
@@ -36,20 +45,48 @@ public struct PackCommand: ParsableCommand {
     var output: String?
     @OptionGroup var verbosity: VerbosityOptions
 
-    @Argument(help: ArgumentHelp("Base vectors (default: stdin).", valueName: "base"))
-    var basePath: String?
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Base vectors (default: stdin); with --merge, the indexes of the slices.", valueName: "base"))
+    var inputs: [String] = []
+    var basePath: String? { inputs.first }
 
     public init() {}
 
     public func validate() throws {
+        // The array of arguments would take an unknown option for a file name.
+        if let unknown = inputs.first(where: { $0.hasPrefix("-") && $0 != "-" }) { throw ValidationError("unknown option '\(unknown)'") }
+        if let o = output { try checkForm(of: o, allowed: [.native], what: "a packed index", flag: "-o") }
+        if merge {
+            if assignments != nil || centroids != nil || shard != nil || metric != nil || input.from != nil {
+                throw ValidationError("--merge takes the slices' indexes and --base alone: not --assignments, --centroids, --shard, --metric or --from")
+            }
+            if inputs.isEmpty { throw ValidationError("--merge needs the indexes of the slices") }
+            if base == nil || base == "-" { throw ValidationError("--merge needs --base, the file the slices were packed from") }
+            return
+        }
+        if base != nil { throw ValidationError("--base goes with --merge; the base to pack is the argument") }
+        if assignments == nil { throw ValidationError("missing --assignments") }
+        if centroids == nil { throw ValidationError("missing --centroids") }
+        if inputs.count > 1 { throw ValidationError("unexpected argument '\(inputs[1])': one base (several indexes go with --merge)") }
+        if shard != nil && (basePath == nil || basePath == "-") { throw ValidationError("--shard reads the base by position: not from stdin") }
         if level < 1 || level > 19 { throw ValidationError("--level must be between 1 and 19") }
         if memory < 1 || memory > Bounds.memoryMiB { throw ValidationError("--memory must be at least 1 and at most \(Bounds.memoryMiB) (MiB)") }
-        if let o = output { try checkForm(of: o, allowed: [.native], what: "a packed index", flag: "-o") }
     }
 
     public func run() throws {
         let say = Reporter(tool: "ann-pack", verbosity: verbosity)
         let clock = Stopwatch()
+        if merge {
+            let parts = try inputs.map { try PackedIndex(path: $0) }
+            let out = try openOutput(output)
+            let r = try IndexMerger.write(parts: parts, base: try VectorReader(path: base!), to: out) {
+                say.progress("clusters merged", done: $0, total: parts[0].clusterCount)
+            }
+            say.clearProgress()
+            try out.commit()
+            say.info("merged \(parts.count) slices: \(r.clusters) clusters, \(r.vectors) vectors, index \(r.fileBytes) bytes in \(seconds(clock.seconds))")
+            return
+        }
+        let assignments = self.assignments!, centroids = self.centroids!
         let cr = try VectorReader(path: centroids)
         let cents = try cr.readAll()
         let k = cents.count / cr.dim
@@ -58,6 +95,7 @@ public struct PackCommand: ParsableCommand {
         let packer = try IndexPacker(centroids: cents, dim: cr.dim, metric: m, assignment: assignment,
                                      assignmentName: assignments, centroidsName: centroids)
         let base = try VectorReader(path: basePath, from: input.from)
+        if let shard { try base.restrict(to: shard) }
         try packer.check(base: base)
         let out = try openOutput(output)
         let writer = IndexWriter(output: out, dim: base.dim, type: base.elementType, metric: m, centroids: packer.storedCentroids,

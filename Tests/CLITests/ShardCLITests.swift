@@ -50,6 +50,24 @@ import Testing
         #expect(withoutTime(table) == withoutTime(try String(contentsOfFile: s.path("whole.tsv"), encoding: .utf8)))
     }
 
+    /// The assignment and the pack in 3 slices, merged: the index of one ann-pack of the whole
+    /// base, byte for byte; slices given out of order are refused.
+    @Test func packShardsMergeToTheOneProcessIndex() throws {
+        let s = try Scratch()
+        let f = try s.siftIndex()
+        var parts = [String]()
+        for i in 0..<3 {
+            try s.setup("ann-kmeans", ["--centroids", f.centroids, "--shard", "\(i)/3", "--assignments", s.path("a\(i).anna"), f.base])
+            parts.append(s.path("p\(i).anni"))
+            try s.setup("ann-pack", ["--centroids", f.centroids, "--assignments", s.path("a\(i).anna"), "--shard", "\(i)/3", "-o", parts[i], f.base])
+        }
+        expectSuccess(try s.run("ann-pack", ["--merge", "--base", f.base, "-o", s.output("merged.anni")] + parts))
+        #expect(try readBytes(s.output("merged.anni")) == readBytes(f.index))
+        try FileManager.default.removeItem(atPath: s.output("merged.anni"))
+        try expectFailure(try s.run("ann-pack", ["--merge", "--base", f.base, "-o", s.output("bad.anni"), parts[1], parts[0], parts[2]]),
+                          tool: "ann-pack", status: 65, mentioning: ["out of order"], scratch: s)
+    }
+
     /// What cannot be read by position is refused in one line, before anything is read.
     @Test func unsliceableInputsAreRefused() throws {
         let s = try Scratch()

@@ -5,10 +5,11 @@
             [--shards S] [--master URL]
 
 Each step is a Spark job whose tasks run the ann-tools command-line tools on files in a
-directory every executor sees (a shared file system): the centroids and the cluster of every
-base vector in one task, the pack in one task, then the exact ground truth (100 neighbours) and
-the query run each in S tasks, one slice each (`--shard i/S`), joined on the driver
-(`ann-groundtruth --merge`, `ann-query --merge`, the stats tables concatenated). Every task
+directory every executor sees (a shared file system): the centroids in one task; then in S
+tasks, one slice of the base each (`--shard i/S`), the assignment and the pack of the slice,
+merged on the driver into the index of the whole base (`ann-pack --merge`); then the exact
+ground truth (100 neighbours) and the query run each in S tasks, one slice each, joined on the
+driver (`ann-groundtruth --merge`, `ann-query --merge`, the stats tables concatenated). Every task
 writes its output atomically and does the same work when run again, so Spark may retry it. The
 outputs are the bytes `make -C examples` writes for the same settings: index.anni, gt.annn,
 results.annn, stats.tsv.
@@ -78,10 +79,14 @@ def main():
             job(sc, "decompress the inputs", unpack)
         base, queries, s = inputs["base"], inputs["queries"], a.shards
 
-        job(sc, "k-means and assignment", [[tool("ann-kmeans"), "-q", "-k", str(a.clusters), "--metric", a.metric,
-                                             "--assignments", o("assign.ivecs"), "-o", o("centroids.fvecs"), base]])
-        job(sc, "pack", [[tool("ann-pack"), "-q", "--centroids", o("centroids.fvecs"), "--assignments", o("assign.ivecs"),
-                          "-o", o("index.anni"), base]])
+        job(sc, "k-means", [[tool("ann-kmeans"), "-q", "-k", str(a.clusters), "--metric", a.metric,
+                             "-o", o("centroids.fvecs"), base]])
+        job(sc, f"assignment and pack in {s} slices of the base",
+            [["sh", "-c", '"$0" -q --centroids "$2" --shard "$4" --assignments "$5" "$3" && '
+              '"$1" -q --centroids "$2" --assignments "$5" --shard "$4" -o "$6" "$3"',
+              tool("ann-kmeans"), tool("ann-pack"), o("centroids.fvecs"), base, f"{i}/{s}", o(f"assign.{i}.anna"), o(f"index.{i}.anni")]
+             for i in range(s)])
+        run_tool([tool("ann-pack"), "-q", "--merge", "--base", base, "-o", o("index.anni")] + [o(f"index.{i}.anni") for i in range(s)])
         job(sc, f"ground truth in {s} slices of the base",
             [[tool("ann-groundtruth"), "-q", "--base", base, "--shard", f"{i}/{s}", "-k", "100", "--metric", a.metric,
               "-o", o(f"gt.{i}"), queries] for i in range(s)])
@@ -96,7 +101,7 @@ def main():
                     f.write(part.read())
         os.replace(o("stats.tsv.tmp"), o("stats.tsv"))
         for i in range(s):
-            for name in (f"gt.{i}", f"results.{i}", f"stats.{i}"):
+            for name in (f"gt.{i}", f"results.{i}", f"stats.{i}", f"assign.{i}.anna", f"index.{i}.anni"):
                 os.remove(o(name))
     finally:
         sc.stop()

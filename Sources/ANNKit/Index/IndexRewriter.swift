@@ -73,7 +73,7 @@ public enum IndexRewriter {
     }
 
     /// A decoded row back in the form the index stores it (uint8 values are exact in float32).
-    private static func copyStored(_ row: UnsafePointer<Float>, d: Int, type: ElementType, into bytes: inout [UInt8], at offset: Int) {
+    static func copyStored(_ row: UnsafePointer<Float>, d: Int, type: ElementType, into bytes: inout [UInt8], at offset: Int) {
         bytes.withUnsafeMutableBytes { b in
             if type == .uint8 {
                 for j in 0..<d { b[offset + j] = UInt8(row[j]) }
