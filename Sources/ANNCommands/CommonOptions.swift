@@ -201,3 +201,16 @@ func routerMemory(_ router: any ClusterRouter, index: PackedIndex) -> String {
     let f = router.footprint
     return "\(MemoryFit.megabytes(f)), \(String(format: "%.2f", Double(f) / Double(max(1, index.baseCount)))) B per base vector"
 }
+
+/// Checks the files of an `.allUnrecognized` argument array: an unknown option is refused by
+/// name (the array would take it for a file); with `--merge`, at least one part (`parts` names
+/// them) and at most one from stdin; without it, one file at most (`single` says what one).
+func checkInputs(_ inputs: [String], merge: Bool, parts: String, single: String) throws {
+    if let unknown = inputs.first(where: { $0.hasPrefix("-") && $0 != "-" }) { throw ValidationError("unknown option '\(unknown)'") }
+    if merge {
+        if inputs.isEmpty { throw ValidationError("--merge needs the \(parts)") }
+        if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("only one part can be read from stdin") }
+    } else if inputs.count > 1 {
+        throw ValidationError("unexpected argument '\(inputs[1])': \(single)")
+    }
+}

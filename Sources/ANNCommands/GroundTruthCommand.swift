@@ -41,21 +41,17 @@ public struct GroundTruthCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        // The array of arguments would take an unknown option for a file name.
-        if let unknown = inputs.first(where: { $0.hasPrefix("-") && $0 != "-" }) { throw ValidationError("unknown option '\(unknown)'") }
+        try checkInputs(inputs, merge: merge, parts: "results of the shards", single: "one query file at a time (several files go with --merge)")
         if merge {
             if base != nil || shard != nil || k != nil || input.from != nil {
                 throw ValidationError("--merge takes the shards' results alone: not --base, --shard, -k or --from")
             }
-            if inputs.isEmpty { throw ValidationError("--merge needs the results of the shards") }
-            if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("only one part can be read from stdin") }
             try output.check()
             return
         }
         guard let k else { throw ValidationError("missing -k") }
         guard let base else { throw ValidationError("missing --base") }
         try Bounds.checkNeighbors(k)
-        if inputs.count > 1 { throw ValidationError("unexpected argument '\(inputs[1])': one query file at a time (several files go with --merge)") }
         if shard != nil && base == "-" { throw ValidationError("--shard reads the base by position: not from stdin") }
         if base == "-" && (queriesPath == nil || queriesPath == "-") {
             throw ValidationError("the base and the queries cannot both be read from stdin")

@@ -52,21 +52,18 @@ public struct PackCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        // The array of arguments would take an unknown option for a file name.
-        if let unknown = inputs.first(where: { $0.hasPrefix("-") && $0 != "-" }) { throw ValidationError("unknown option '\(unknown)'") }
+        try checkInputs(inputs, merge: merge, parts: "indexes of the slices", single: "one base (several indexes go with --merge)")
         if let o = output { try checkForm(of: o, allowed: [.native], what: "a packed index", flag: "-o") }
         if merge {
             if assignments != nil || centroids != nil || shard != nil || metric != nil || input.from != nil {
                 throw ValidationError("--merge takes the slices' indexes and --base alone: not --assignments, --centroids, --shard, --metric or --from")
             }
-            if inputs.isEmpty { throw ValidationError("--merge needs the indexes of the slices") }
             if base == nil || base == "-" { throw ValidationError("--merge needs --base, the file the slices were packed from") }
             return
         }
         if base != nil { throw ValidationError("--base goes with --merge; the base to pack is the argument") }
         if assignments == nil { throw ValidationError("missing --assignments") }
         if centroids == nil { throw ValidationError("missing --centroids") }
-        if inputs.count > 1 { throw ValidationError("unexpected argument '\(inputs[1])': one base (several indexes go with --merge)") }
         if shard != nil && (basePath == nil || basePath == "-") { throw ValidationError("--shard reads the base by position: not from stdin") }
         if level < 1 || level > 19 { throw ValidationError("--level must be between 1 and 19") }
         if memory < 1 || memory > Bounds.memoryMiB { throw ValidationError("--memory must be at least 1 and at most \(Bounds.memoryMiB) (MiB)") }

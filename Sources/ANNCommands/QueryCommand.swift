@@ -73,20 +73,16 @@ public struct QueryCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        // The array of arguments would take an unknown option for a file name.
-        if let unknown = inputs.first(where: { $0.hasPrefix("-") && $0 != "-" }) { throw ValidationError("unknown option '\(unknown)'") }
+        try checkInputs(inputs, merge: merge, parts: "results of the shards", single: "one query file at a time (several files go with --merge)")
         if merge {
             if index != nil || shard != nil || stats != nil || routing.model != nil || nprobe != nil || budget != nil || threshold != nil
                 || dropCache || metric != nil || input.from != nil {
                 throw ValidationError("--merge takes the shards' results alone, with -o and --to: no index, query or search option")
             }
-            if inputs.isEmpty { throw ValidationError("--merge needs the results of the shards") }
-            if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("only one part can be read from stdin") }
             try output.check()
             return
         }
         if index == nil { throw ValidationError("missing --index") }
-        if inputs.count > 1 { throw ValidationError("unexpected argument '\(inputs[1])': one query file at a time (several files go with --merge)") }
         if shard != nil && (queriesPath == nil || queriesPath == "-") { throw ValidationError("--shard reads the queries by position: not from stdin") }
         try Bounds.checkNeighbors(k)
         if [nprobe != nil, budget != nil, threshold != nil].filter({ $0 }).count > 1 {

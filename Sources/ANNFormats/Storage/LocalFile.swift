@@ -33,15 +33,15 @@ public final class LocalFile: RangeReadable {
 
     public func read(_ range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         precondition(buffer.count >= range.count)
-        let start = ContinuousClock.now
+        let clock = Stopwatch()
         var done = 0
         defer {
-            let waited = ContinuousClock.now - start
+            let waited = clock.seconds
             counters.withLock {
                 $0.requests += 1
                 $0.waves += 1
                 $0.bytes += done
-                $0.seconds += Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18
+                $0.seconds += waited
             }
         }
         while done < range.count {

@@ -17,7 +17,7 @@ extension PackedIndex {
             return
         }
         var done = 0
-        for window in QueryEngine.windows(Array(0..<clusterCount), sizes: entries.map(\.size), maxBytes: QueryEngine.waveBytes) {
+        for window in waves(of: Array(0..<clusterCount)) {
             let frames = try readFrames(window)
             let base = done
             try Parallel.queue(items: window.count, workers: threads, scratch: { (buffers: ClusterBuffers(), scratch: scratch()) },

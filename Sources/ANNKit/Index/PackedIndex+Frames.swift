@@ -42,8 +42,26 @@ extension PackedIndex {
         return frames
     }
 
-    /// The requests that reading the frames of `clusters` together takes on this storage.
+    /// The requests that reading the frames of `clusters` together takes on this storage: one
+    /// per frame where nothing is coalesced (a local file), without building the ranges.
     public func requests(for clusters: [Int]) -> Int {
-        storage.requests(for: clusters.map { entries[$0].offset..<(entries[$0].offset + entries[$0].size) })
+        guard storage.coalescingGap != nil else { return clusters.count }
+        return storage.requests(for: clusters.map { entries[$0].offset..<(entries[$0].offset + entries[$0].size) })
+    }
+
+    /// The most compressed bytes one wave of `readFrames` holds in memory.
+    public static let waveBytes = 256 << 20
+
+    /// `clusters` in consecutive waves of at most `maxBytes` of frames (at least one cluster
+    /// each), for `readFrames`.
+    public func waves(of clusters: [Int], maxBytes: Int = PackedIndex.waveBytes) -> [[Int]] {
+        var out = [[Int]](), current = [Int](), bytes = 0
+        for c in clusters {
+            if !current.isEmpty && bytes + entries[c].size > maxBytes { out.append(current); current = []; bytes = 0 }
+            current.append(c)
+            bytes += entries[c].size
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
     }
 }

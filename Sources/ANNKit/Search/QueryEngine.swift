@@ -144,7 +144,7 @@ public final class QueryEngine {
                 }
                 // A remote store: the frames of a window are requested in one wave, then decoded
                 // and scanned on all cores.
-                for window in Self.windows(work, sizes: index.entries.map(\.size), maxBytes: Self.waveBytes) {
+                for window in index.waves(of: work) {
                     let frames = try index.readFrames(window)
                     try Parallel.queue(items: window.count, workers: workers, scratch: { Scan() }) { item, w, scratch in
                         try visit(window[item], try index.decode(window[item], frame: frames.frame(item), into: scratch.buffers), w, &scratch)
@@ -161,21 +161,6 @@ public final class QueryEngine {
         totals.bytesRead += work.reduce(0) { $0 + index.entries[$1].size }
         totals.seconds += seconds
         return (heaps[0].neighborList(metric: index.metric), stats)
-    }
-
-    /// The most compressed bytes one wave of remote reads holds in memory.
-    public static let waveBytes = 256 << 20
-
-    /// `clusters` in consecutive windows of at most `maxBytes` of frames (at least one each).
-    static func windows(_ clusters: [Int], sizes: [Int], maxBytes: Int) -> [[Int]] {
-        var out = [[Int]](), current = [Int](), bytes = 0
-        for c in clusters {
-            if !current.isEmpty && bytes + sizes[c] > maxBytes { out.append(current); current = []; bytes = 0 }
-            current.append(c)
-            bytes += sizes[c]
-        }
-        if !current.isEmpty { out.append(current) }
-        return out
     }
 
     /// A scanning worker's buffers, reused cluster after cluster.

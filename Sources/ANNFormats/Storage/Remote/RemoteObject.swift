@@ -131,7 +131,7 @@ public final class RemoteObject: RangeReadable {
             exchanges.append(x)
         }
         let size = self.size, etag = self.etag, name = self.name
-        let start = ContinuousClock.now
+        let clock = Stopwatch()
         let (results, waves) = try RemoteRequests.run(exchanges, pool: pool, configuration: configuration, name: name) { j, r in
             if case let outcome = RemoteRequests.classify(r, name: name), !outcome.isOK { return outcome }
             let span = plan[j].span
@@ -148,12 +148,12 @@ public final class RemoteObject: RangeReadable {
             }
             return r.received == span.count ? .ok : .retry("short answer (\(r.received) of \(span.count) bytes)")
         }
-        let waited = ContinuousClock.now - start
+        let waited = clock.seconds
         counters.withLock {
             $0.requests += results.count
             $0.waves += waves
             $0.bytes += results.reduce(0) { $0 + $1.received }
-            $0.seconds += Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18
+            $0.seconds += waited
         }
         for (j, p) in plan.enumerated() {
             guard let span = spans[j] else { continue }

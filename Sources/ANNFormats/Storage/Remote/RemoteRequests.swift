@@ -21,14 +21,13 @@ enum RemoteRequests {
     /// time; throws the first `fail` at once. Returns the accepted answers and the waves used.
     static func run(_ exchanges: [HTTPExchange], pool: CurlPool, configuration: S3Configuration, name: String,
                     judge: (Int, HTTPResult) -> Outcome) throws -> ([HTTPResult], Int) {
-        let deadline = ContinuousClock.now + .milliseconds(Int(configuration.timeout * 1000))
+        let clock = Stopwatch()
         var results = [HTTPResult](repeating: HTTPResult(), count: exchanges.count)
         var pending = Array(exchanges.indices)
         var attempt = 0, waves = 0
         var lastReason = ""
         while !pending.isEmpty {
-            let left = deadline - ContinuousClock.now
-            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) * 1e-18
+            let seconds = configuration.timeout - clock.seconds
             if attempt >= configuration.maxAttempts || seconds <= 0 {
                 throw ANNError.unavailable(target: name, message: "no usable answer after \(attempt) \(attempt == 1 ? "try" : "tries"): \(lastReason)")
             }
@@ -49,9 +48,7 @@ enum RemoteRequests {
             pending = again
             if !pending.isEmpty && attempt < configuration.maxAttempts {
                 let backoff = min(0.1 * Double(1 << min(attempt - 1, 6)), 5) * Double.random(in: 0.5...1)
-                let remaining = deadline - ContinuousClock.now
-                let room = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) * 1e-18
-                if room > backoff { usleep(UInt32(backoff * 1e6)) }
+                if configuration.timeout - clock.seconds > backoff { usleep(UInt32(backoff * 1e6)) }
             }
         }
         return (results, waves)
@@ -79,16 +76,21 @@ enum RemoteRequests {
 
     /// " Code: Message" from an S3 error body, or nothing.
     static func serverDetail(_ r: HTTPResult) -> String {
-        let text = String(decoding: r.body.prefix(4096), as: UTF8.self)
-        func element(_ tag: String) -> String? {
-            guard let a = text.firstRange(of: "<\(tag)>"), let b = text[a.upperBound...].firstRange(of: "</\(tag)>") else { return nil }
-            return String(text[a.upperBound..<b.lowerBound])
-        }
-        switch (element("Code"), element("Message")) {
+        let body = Array(r.body.prefix(4096))
+        switch (element("Code", in: body), element("Message", in: body)) {
         case let (c?, m?): return " \(c): \(m)"
         case let (c?, nil): return " \(c)"
         default: return ""
         }
+    }
+
+    /// The text of the first `<tag>` element of an XML answer: nil where there is none, "" for
+    /// one that is empty or not closed.
+    static func element(_ tag: String, in body: [UInt8]) -> String? {
+        let text = String(decoding: body, as: UTF8.self)
+        guard let a = text.firstRange(of: "<\(tag)>") else { return text.contains("<\(tag) ") ? "" : nil }
+        guard let b = text[a.upperBound...].firstRange(of: "</\(tag)>") else { return "" }
+        return String(text[a.upperBound..<b.lowerBound])
     }
 
     /// "bytes A-B/TOTAL" as the range A..<B+1 and TOTAL (-1 for "*").

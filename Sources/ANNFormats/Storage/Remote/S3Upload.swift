@@ -27,7 +27,7 @@ enum S3Upload {
         let started = try RemoteRequests.run([create], pool: pool, configuration: c, name: name) { _, r in
             RemoteRequests.classify(r, name: name)
         }.0[0]
-        guard let uploadID = element("UploadId", in: started.body), !uploadID.isEmpty else {
+        guard let uploadID = RemoteRequests.element("UploadId", in: started.body), !uploadID.isEmpty else {
             throw ANNError.io(target: name, message: "the store started no multipart upload (no UploadId in its answer)")
         }
         let query = "uploadId=\(S3Configuration.encode(uploadID).replacingSlashes())"
@@ -73,7 +73,7 @@ enum S3Upload {
                 _ = try RemoteRequests.run([complete], pool: pool, configuration: c, name: name) { _, r in
                     let outcome = RemoteRequests.classify(r, name: name)
                     guard outcome.isOK else { return outcome }
-                    return element("Error", in: r.body) == nil ? .ok
+                    return RemoteRequests.element("Error", in: r.body) == nil ? .ok
                         : .fail(.io(target: name, message: "the multipart upload was not completed:\(RemoteRequests.serverDetail(r))"))
                 }
             }
@@ -95,14 +95,6 @@ enum S3Upload {
             if r < 0 && errno == EINTR { continue }
             throw ANNError.io(target: name, message: "reading the staged upload failed: \(r == 0 ? "short file" : errnoText(errno))")
         }
-    }
-
-    /// The text of the first `<tag>` element of an XML answer.
-    static func element(_ tag: String, in body: [UInt8]) -> String? {
-        let text = String(decoding: body, as: UTF8.self)
-        guard let a = text.firstRange(of: "<\(tag)>") else { return text.contains("<\(tag) ") || text.contains("<\(tag)>") ? "" : nil }
-        guard let b = text[a.upperBound...].firstRange(of: "</\(tag)>") else { return "" }
-        return String(text[a.upperBound..<b.lowerBound])
     }
 }
 
