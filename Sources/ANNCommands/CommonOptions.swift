@@ -184,10 +184,13 @@ public struct RoutingOptions: ParsableArguments {
     }
 
     /// A query engine over `index` routed as the options say.
-    func engine(for index: PackedIndex, threads: Int) throws -> QueryEngine {
-        let router: any ClusterRouter = try model.map { try ModelFile(path: $0, for: index).router() }
-            ?? CentroidRouter(centroids: index.centroids, dim: index.dim, metric: index.metric)
-        return QueryEngine(index: index, router: router, threads: threads)
+    func engine(for index: PackedIndex, threads: Int) throws -> QueryEngine { try routed(index, threads: threads).engine }
+
+    /// The engine, and the checksum of the model it routes with (nil: centroid routing).
+    func routed(_ index: PackedIndex, threads: Int) throws -> (engine: QueryEngine, model: UInt32?) {
+        let file = try model.map { try ModelFile(path: $0, for: index) }
+        let router: any ClusterRouter = try file?.router() ?? CentroidRouter(centroids: index.centroids, dim: index.dim, metric: index.metric)
+        return (QueryEngine(index: index, router: router, threads: threads), file?.checksum)
     }
 
     /// The parameters of a search with `probe`, weighted and pruned as the options say.
@@ -198,8 +201,12 @@ public struct RoutingOptions: ParsableArguments {
 
 /// What a router holds in memory beyond the index directory, in MB and bytes per base vector.
 func routerMemory(_ router: any ClusterRouter, index: PackedIndex) -> String {
-    let f = router.footprint
-    return "\(MemoryFit.megabytes(f)), \(String(format: "%.2f", Double(f) / Double(max(1, index.baseCount)))) B per base vector"
+    routerMemory(footprint: router.footprint, baseCount: index.baseCount)
+}
+
+/// The same, from a footprint of `f` bytes over `baseCount` base vectors.
+func routerMemory(footprint f: Int, baseCount: Int) -> String {
+    "\(MemoryFit.megabytes(f)), \(String(format: "%.2f", Double(f) / Double(max(1, baseCount)))) B per base vector"
 }
 
 /// Checks the files of an `.allUnrecognized` argument array: an unknown option is refused by
@@ -213,4 +220,10 @@ func checkInputs(_ inputs: [String], merge: Bool, parts: String, single: String)
     } else if inputs.count > 1 {
         throw ValidationError("unexpected argument '\(inputs[1])': \(single)")
     }
+}
+
+/// The shard parts named by `files` ("-" for stdin) and their names in messages.
+func loadShardParts(_ files: [String]) throws -> (parts: [ShardPart], names: [String]) {
+    let names = files.map { $0 == "-" ? "<stdin>" : $0 }
+    return (try zip(files, names).map { try ShardPart.decode(Array(readTextFile($0.0).utf8), source: $0.1) }, names)
 }

@@ -54,6 +54,10 @@ public struct TrainCommand: ParsableCommand {
 
     @OptionGroup var inputs: TrainingInputs
 
+    /// Refused: kept only to say why training is not sliced.
+    @Option(help: ArgumentHelp(visibility: .private))
+    var shard: String?
+
     @Option(name: .customLong("init"), help: ArgumentHelp("Continue training this model (same index).", valueName: "file"))
     var initModel: String?
 
@@ -113,6 +117,10 @@ public struct TrainCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        try inputs.checkQueries()
+        if shard != nil {
+            throw ValidationError("--shard is not taken: a router learns from all its training queries at once; slice their ground truth (ann-groundtruth --shard) and train in one process")
+        }
         if let e = epochs, e < 0 { throw ValidationError("--epochs must not be negative") }
         if let f = codedShare, !(f > 0 && f <= 1) { throw ValidationError("--coded-share must be in (0, 1]") }
         if let hidden, hidden < 1 || hidden > Bounds.hidden { throw ValidationError("--hidden must be at least 1 and at most \(Bounds.hidden)") }

@@ -5,8 +5,8 @@ import ArgumentParser
 /// they route for, and the former --assignments they both refuse: declared once, so that the
 /// two tools cannot drift apart (they must see the same training examples).
 struct TrainingInputs: ParsableArguments {
-    @Option(help: ArgumentHelp("Exact neighbours of the training queries (native list, or .ivecs).", valueName: "file"))
-    var gt: String
+    @Option(help: ArgumentHelp("Exact neighbours of the training queries (native list, or .ivecs; required, but with ann-dup --merge).", valueName: "file"))
+    var gt: String?
 
     /// Refused: kept only to say where membership comes from now.
     @Option(help: ArgumentHelp(visibility: .private))
@@ -15,8 +15,9 @@ struct TrainingInputs: ParsableArguments {
     @Option(help: ArgumentHelp("The packed index the model routes for; its clusters say which hold each neighbour.", valueName: "file"))
     var index: String
 
-    @Argument(help: ArgumentHelp("Training queries (default: stdin).", valueName: "queries"))
-    var queries: String?
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Training queries (default: stdin); with ann-dup --merge, the parts of the slices.", valueName: "queries"))
+    var files: [String] = []
+    var queries: String? { files.first }
 
     init() {}
 
@@ -33,8 +34,15 @@ struct TrainingInputs: ParsableArguments {
         if !(share >= 0 && share < 0.5) { throw ValidationError("--validation must be in [0, 0.5)") }
     }
 
-    /// The training queries (in the form `from`) and their ground truth, for `index`.
-    func load(for index: PackedIndex, from: FileFormat?) throws -> TrainingSet {
-        try TrainingSet(index: index, indexName: self.index, queries: queries, from: from, truth: gt)
+    /// Refuses a run without --gt, or with more than one file of training queries.
+    func checkQueries() throws {
+        try checkInputs(files, merge: false, parts: "", single: "one file of training queries")
+        if gt == nil { throw ValidationError("missing --gt") }
+    }
+
+    /// The training queries (in the form `from`; only `shard`'s slice of them, if given) and
+    /// their ground truth, for `index`.
+    func load(for index: PackedIndex, from: FileFormat?, shard: Shard? = nil) throws -> TrainingSet {
+        try TrainingSet(index: index, indexName: self.index, queries: queries, from: from, truth: gt!, shard: shard)
     }
 }

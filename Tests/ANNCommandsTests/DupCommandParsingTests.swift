@@ -10,6 +10,8 @@ import Testing
         required + ["--fraction", "0", "--rank", "random", "--seed", "3", "-o", "a2.anna", "--from", "bvecs", "-q"],
         required + ["--fraction", "1", "--rank", "margin", "--output", "a2.ibin", "-v", "-"],
         required + ["--rank", "confidence", "-o", "assign", "train.u8bin.zst"],
+        required + ["--shard", "0/2", "-o", "d0.part", "train.bvecs"],
+        ["--merge", "--index", "i.anni", "--fraction", "0.5", "--rank", "random", "-o", "a2.anna", "--next-index", "n.anni", "d0.part", "d1.part"],
     ])
     func accepts(_ arguments: [String]) {
         expectAccepted(DupCommand.self, arguments)
@@ -32,6 +34,11 @@ import Testing
         (required + ["-o", "a2.ivecs", "--rank", "best"], ["best", "--rank"]),
         (required + ["-o", "a2.ivecs", "-q", "-v"], ["--quiet and --verbose"]),
         (required + ["-o", "a2.ivecs", "--epochs", "3"], ["--epochs"]),
+        (required + ["--shard", "0/2", "--next-index", "n.anni", "train.bvecs"], ["--shard writes the slice's marked pairs with -o"]),
+        (required + ["--shard", "0/2", "-o", "d0.part"], ["--shard reads the queries by position"]),
+        (["--merge", "--index", "i.anni", "-o", "a2.anna"], ["--merge needs the parts of the slices"]),
+        (required + ["--merge", "-o", "a2.anna", "d0.part"], ["--merge takes the slices' parts with --index"]),
+        (required + ["-o", "a2.anna", "q1.fvecs", "q2.fvecs"], ["one file of training queries"]),
     ])
     func rejects(_ arguments: [String], _ words: [String]) {
         expectRejected(DupCommand.self, arguments, mentioning: words)

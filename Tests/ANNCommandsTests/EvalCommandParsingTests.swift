@@ -23,6 +23,8 @@ import Testing
         (["score", "--gt", "gt.annn", "--stats", "-", "r.annn"], "EvalScoreCommand"),
         (["score", "--gt", "-", "--stats", "s.tsv", "r.annn"], "EvalScoreCommand"),
         (["sweep", "--index", "i.anni", "--gt", "-", "q.fvecs"], "EvalSweepCommand"),
+        (["sweep", "--index", "i.anni", "--gt", "gt.annn", "--shard", "1/3", "-o", "s1.part", "q.fvecs"], "EvalSweepCommand"),
+        (["sweep", "--merge", "--label", "all", "--target", "0.95", "-o", "c.tsv", "s0.part", "s1.part", "-"], "EvalSweepCommand"),
         (["plot", "-o", "c.svg", "a.tsv"], "EvalPlotCommand"),
         (["plot", "--output", "C.PNG", "--title", "two curves", "--target", "0.5", "-q", "a.tsv", "b.tsv"], "EvalPlotCommand"),
     ])
@@ -66,6 +68,13 @@ import Testing
         (sweep + ["--prune=-1"], ["--prune must be"]),
         (sweep + ["--prune", "0.1", "--model", "m.annm"], ["--prune and --model exclude each other"]),
         (["score", "--gt", "gt.annn", "--prune", "0.1"], ["--prune"]),
+        (["sweep", "--merge"], ["--merge needs the parts of the slices"]),
+        (["sweep", "--merge", "--index", "i.anni", "s0.part"], ["--merge takes the slices' parts alone"]),
+        (["sweep", "--merge", "--gt", "gt.annn", "s0.part"], ["--merge takes"]),
+        (["sweep", "--merge", "-", "-"], ["only one part can be read from stdin"]),
+        (sweep + ["--shard", "0/2"], ["--shard reads the queries by position"]),
+        (sweep + ["--shard", "2/2", "q.fvecs"], ["--shard"]),
+        (sweep + ["q.fvecs", "r.fvecs"], ["one query file at a time"]),
         // Two inputs cannot both be stdin; the results are stdin when not named.
         (["score", "--gt", "gt.annn", "--stats", "-"], ["the results and --stats cannot both be read from stdin"]),
         (["score", "--gt", "gt.annn", "--stats", "-", "-"], ["the results and --stats cannot both be read from stdin"]),

@@ -30,6 +30,9 @@ import Testing
         (["--gt", "g", "-o", "m.annm"], ["--index"]),
         // Membership comes from the index: an assignment can no longer be given beside it.
         (required + ["--assignments", "a.ivecs"], ["--assignments is no longer taken", "membership comes from the index"]),
+        (required + ["--shard", "0/2", "train.bvecs"], ["--shard is not taken", "ann-groundtruth --shard"]),
+        (required + ["a.bvecs", "b.bvecs"], ["one file of training queries"]),
+        (["--index", "i.anni", "-o", "m.annm", "train.bvecs"], ["--gt"]),
         (["--assignments", "a.anna"] + required + ["--init", "m0.annm"], ["--assignments is no longer taken", "membership comes from the index"]),
         (Array(required.dropLast(2)), ["--output"]),
         (required + ["--validation", "0.7"], ["--validation must be in [0, 0.5)"]),

@@ -151,3 +151,23 @@ import Testing
 }
 
 private func readBytesCount(_ path: String) -> Int { (try? readBytes(path).count) ?? -1 }
+
+/// Boundary scores from the centroids nearest a vector's own agree with scoring every centroid.
+@Suite struct BoundaryScoreTests {
+    @Test(arguments: [Metric.l2, .ip])
+    func theNearestCentroidsGiveTheScoresOfAll(_ metric: Metric) throws {
+        let f = try IndexFixture.sift(n: 3000, k: 64, metric: metric)
+        try withTemporaryDirectory { dir in
+            _ = try f.pack(to: "\(dir)/i.anni")
+            let index = try PackedIndex(path: "\(dir)/i.anni")
+            let all = try PQRouterTrainer.boundaryScores(index, threads: 2, neighbours: 64)
+            let near = try PQRouterTrainer.boundaryScores(index, threads: 2, neighbours: 24)
+            #expect(all.count == index.entries.reduce(0) { $0 + $1.vectors })
+            // What the scores decide is which vectors get a code: those nearest a boundary. The
+            // half nearest by the exact scores is, to 1%, the half nearest by the others'.
+            func nearestHalf(_ v: [Float]) -> Set<Int> { Set(v.indices.sorted { v[$0] < v[$1] || (v[$0] == v[$1] && $0 < $1) }.prefix(v.count / 2)) }
+            let agree = nearestHalf(near).intersection(nearestHalf(all)).count
+            #expect(Double(agree) >= 0.99 * Double(all.count / 2), "\(agree) of \(all.count / 2) agree")
+        }
+    }
+}

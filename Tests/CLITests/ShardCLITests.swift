@@ -83,4 +83,71 @@ import Testing
         try expectFailure(try s.run("ann-groundtruth", ["--merge", "-k", "5", "-o", s.output("g.annn"), f.queries]),
                           tool: "ann-groundtruth", status: 64, mentioning: ["--merge"], scratch: s)
     }
+
+    /// A sweep of 3 slices of the queries, merged: the one-run curve but for the time; parts
+    /// out of order, of another index or damaged are refused.
+    @Test func sweepShardsMergeToTheWholeCurve() throws {
+        let s = try Scratch()
+        let f = try s.siftIndex()
+        let truth = try s.groundTruth(f.queries, k: 10)
+        let common = ["--index", f.index, "--gt", truth, "--nprobe", "1,2,4,8"]
+        try s.setup("ann-eval", ["sweep", "-q"] + common + ["-o", s.path("whole.tsv"), f.queries])
+        var parts = [String]()
+        for i in 0..<3 {
+            parts.append(s.path("s\(i).part"))
+            try s.setup("ann-eval", ["sweep", "-q", "--shard", "\(i)/3"] + common + ["-o", parts[i], f.queries])
+        }
+        let r = try s.run("ann-eval", ["sweep", "--merge", "-o", s.output("merged.tsv")] + parts)
+        expectSuccess(r)
+        let withoutTime = { (path: String) in
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t").prefix(6).joined(separator: "\t") }
+        }
+        #expect(try withoutTime(s.output("merged.tsv")) == withoutTime(s.path("whole.tsv")))
+        #expect(String(decoding: r.stdout, as: UTF8.self).contains("100 queries"))
+        try FileManager.default.removeItem(atPath: s.output("merged.tsv"))
+        try expectFailure(try s.run("ann-eval", ["sweep", "--merge", "-o", s.output("bad.tsv"), parts[1], parts[0], parts[2]]),
+                          tool: "ann-eval", status: 65, mentioning: ["shard order"], scratch: s)
+        var damaged = try readBytes(parts[2])
+        damaged[damaged.count / 2] ^= 1
+        try writeBytes(damaged, to: s.path("damaged.part"))
+        try expectFailure(try s.run("ann-eval", ["sweep", "--merge", "-o", s.output("bad.tsv"), parts[0], parts[1], s.path("damaged.part")]),
+                          tool: "ann-eval", status: 65, mentioning: ["checksum"], scratch: s)
+        let other = try s.siftIndex(seed: 2, name: "j")
+        try s.setup("ann-eval", ["sweep", "-q", "--shard", "2/3", "--index", other.index, "--gt", truth, "--nprobe", "1,2,4,8",
+                                 "-o", s.path("other.part"), f.queries])
+        try expectFailure(try s.run("ann-eval", ["sweep", "--merge", "-o", s.output("bad.tsv"), parts[0], parts[1], s.path("other.part")]),
+                          tool: "ann-eval", status: 65, mentioning: ["index differs"], scratch: s)
+    }
+
+    /// Duplication marked in 3 slices of the training queries and merged: the assignment and
+    /// the next index of one process, byte for byte, for every ranking; a merge against another
+    /// index is refused, and ann-train, which learns from all its queries at once, refuses --shard.
+    @Test func duplicationShardsMergeToTheOneProcessCopies() throws {
+        let s = try Scratch()
+        let f = try s.siftIndex()
+        let train = try s.sample("bigann10k_base.bvecs")
+        let truth = try s.groundTruth(train, k: 1, name: "train-gt.annn")
+        try s.setup("ann-train", ["--router", "kernel", "--epochs", "1", "--index", f.index, "--gt", truth, "-o", s.path("m.annm"), train])
+        let inputs = ["--model", s.path("m.annm"), "--index", f.index, "--gt", truth]
+        var parts = [String]()
+        for i in 0..<3 {
+            parts.append(s.path("d\(i).part"))
+            try s.setup("ann-dup", inputs + ["--shard", "\(i)/3", "-o", parts[i], train])
+        }
+        for rank in ["confidence", "margin", "random"] {
+            try s.setup("ann-dup", inputs + ["--rank", rank, "-o", s.path("one.anna"), "--next-index", s.path("one.anni"), train])
+            expectSuccess(try s.run("ann-dup", ["--merge", "--index", f.index, "--rank", rank, "-o", s.output("m.anna"),
+                                                "--next-index", s.output("m.anni")] + parts))
+            #expect(try readBytes(s.output("m.anna")) == readBytes(s.path("one.anna")), "\(rank)")
+            #expect(try readBytes(s.output("m.anni")) == readBytes(s.path("one.anni")), "\(rank)")
+            for file in ["m.anna", "m.anni"] { try FileManager.default.removeItem(atPath: s.output(file)) }
+        }
+        // The next index has the clustering and base of the first, not its members.
+        try expectFailure(try s.run("ann-dup", ["--merge", "--index", s.path("one.anni"), "-o", s.output("bad.anna")] + parts),
+                          tool: "ann-dup", status: 65, mentioning: ["another index"], scratch: s)
+        try expectFailure(try s.run("ann-dup", ["--merge", "--index", f.index, "--model", s.path("m.annm"), "-o", s.output("bad.anna")] + parts),
+                          tool: "ann-dup", status: 64, mentioning: ["--merge"], scratch: s)
+        try expectFailure(try s.run("ann-train", ["--index", f.index, "--gt", truth, "--shard", "0/2", "-o", s.output("m.annm"), train]),
+                          tool: "ann-train", status: 64, mentioning: ["--shard", "ann-groundtruth --shard"], scratch: s)
+    }
 }

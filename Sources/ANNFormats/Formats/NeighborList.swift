@@ -24,6 +24,11 @@ public struct NeighborList: Sendable {
 
     public func row(_ q: Int) -> ArraySlice<UInt32> { ids[(q * k)..<((q + 1) * k)] }
     public func rowDistances(_ q: Int) -> ArraySlice<Float> { distances[(q * k)..<((q + 1) * k)] }
+    /// The lists of queries `queries` alone (a slice of a query file).
+    public func rows(_ queries: Range<Int>) -> NeighborList {
+        NeighborList(k: k, metric: metric, ids: Array(ids[(queries.lowerBound * k)..<(queries.upperBound * k)]),
+                     distances: Array(distances[(queries.lowerBound * k)..<(queries.upperBound * k)]))
+    }
 
     /// Writes the list in `format`: native (ids and distances), .ivecs/.ibin (ids) or
     /// .fvecs/.fbin (distances).

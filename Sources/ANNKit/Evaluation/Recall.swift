@@ -11,6 +11,11 @@ public struct Recall: Sendable {
     /// is far lower), so none is given.
     public var at10: Double?
     public var queries: Int
+    /// Queries whose first result is a nearest neighbour, and true 10 nearest found among the
+    /// first 10 results (nil with `at10`): the counts behind the fractions, which add up over
+    /// slices of a query file.
+    public var hits1: Int
+    public var hits10: Int?
     /// Neighbours per query that recall@10 needs in the ground truth.
     public static let neighboursForAt10 = 10
 
@@ -45,8 +50,13 @@ public struct Recall: Sendable {
             }
             hits10 += min(h, m)
         }
-        at1 = Double(hits1) / Double(max(1, n))
-        at10 = scoreAt10 ? Double(hits10) / Double(max(1, n * m)) : nil
+        self.hits1 = hits1
+        self.hits10 = scoreAt10 ? hits10 : nil
         queries = n
+        at1 = Self.fraction(hits1, of: n)
+        at10 = self.hits10.map { Self.fraction($0, of: n * m) }
     }
+
+    /// `hits` out of `n`, 0 for none.
+    public static func fraction(_ hits: Int, of n: Int) -> Double { Double(hits) / Double(max(1, n)) }
 }

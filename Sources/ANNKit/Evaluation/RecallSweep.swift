@@ -5,28 +5,27 @@ public enum RecallSweep {
     /// name them) and measures the result
     /// against `truth` (`source` names the index in errors). A setting probing more clusters
     /// than the index has is skipped. `progress` hears each point as it is measured, with the
-    /// settings done so far.
+    /// settings done so far. Each setting's measure is a tally: its point is `tally.point`.
     public static func run(engine: QueryEngine, queries: [Float], truth: NeighborList, k: Int, settings: [(name: String, parameters: SearchParameters)],
-                           source: String, progress: (Int, RecallCurve.Point) -> Void = { _, _ in }) throws -> [RecallCurve.Point] {
+                           source: String, progress: (Int, RecallCurve.Point) -> Void = { _, _ in }) throws -> [RecallTally] {
         let kc = engine.index.clusterCount, n = truth.count
         // Routing does not depend on the probe rule: score the queries once for every setting,
         // when the scores take at most 1 GiB.
         let routed = settings.count > 1 && n.multipliedReportingOverflow(by: kc).partialValue <= 1 << 28
             && n <= (1 << 28) / max(1, kc) ? engine.route(queries: queries) : nil
-        var points = [RecallCurve.Point]()
+        var tallies = [RecallTally]()
         for (i, s) in settings.enumerated() {
             if case .nprobe(let v) = s.parameters.probe, v > kc { continue }
             let clock = Stopwatch()
             let (list, stats) = try engine.search(queries: queries, k: k, parameters: s.parameters, routed: routed)
-            let secs = clock.seconds
+            let micros = Int((clock.seconds * 1e6).rounded())
             let r = try Recall(results: list, truth: truth, source: source)
-            let m = Double(stats.count)
-            points.append(.init(setting: s.name, recall1: r.at1, recall10: r.at10,
-                                vectors: Double(stats.reduce(0) { $0 + $1.vectors }) / m, bytes: Double(stats.reduce(0) { $0 + $1.bytes }) / m,
-                                clusters: Double(stats.reduce(0) { $0 + $1.clusters }) / m, queriesPerSecond: m / secs))
-            progress(i + 1, points[points.count - 1])
+            tallies.append(.init(setting: s.name, queries: stats.count, hits1: r.hits1, hits10: r.hits10,
+                                 vectors: stats.reduce(0) { $0 + $1.vectors }, bytes: stats.reduce(0) { $0 + $1.bytes },
+                                 clusters: stats.reduce(0) { $0 + $1.clusters }, micros: micros))
+            progress(i + 1, tallies[tallies.count - 1].point)
         }
-        return points
+        return tallies
     }
 
 }

@@ -52,46 +52,55 @@ final class IndexFileWriter {
 
     /// Writes every cluster's frame in cluster order, asking `frame(c)` for each, a window of
     /// clusters at a time: enough to keep every core compressing, few enough that only a sliver
-    /// of the index is held at once. `progress` receives the clusters written so far.
-    func appendAll(progress: (Int) -> Void, _ frame: (Int) throws -> Frame) throws {
+    /// of the index is held at once. With `concurrently`, `frame` is called on the workers
+    /// (it must then be safe to call for different clusters at once), so that gathering a
+    /// cluster overlaps compressing others. `progress` receives the clusters written so far.
+    func appendAll(progress: (Int) -> Void, concurrently: Bool = false, _ frame: (Int) throws -> Frame) throws {
         let k = clusterCount, window = 32
         var c0 = written
         while c0 < k {
             let c1 = min(k, c0 + window)
-            try append(try (c0..<c1).map(frame))
+            if concurrently {
+                try append(count: c1 - c0) { try frame(c0 + $0) }
+            } else {
+                let frames = try (c0..<c1).map(frame)
+                try append(count: frames.count) { frames[$0] }
+            }
             c0 = c1
             progress(c0)
         }
     }
 
-    /// Appends the next clusters' frames in order, compressing those given as content on all cores.
-    func append(_ frames: [Frame]) throws {
-        var out = [[UInt8]](repeating: [], count: frames.count)
+    /// Appends the next `count` clusters' frames in order, `make(i)` giving the i-th: each made,
+    /// compressed if given as content, and checksummed on the worker that takes it.
+    private func append(count: Int, make: (Int) throws -> Frame) throws {
+        var out = [(bytes: [UInt8], vectors: Int, crc: UInt32)](repeating: ([], 0, 0), count: count)
         try out.withUnsafeMutableBufferPointer { fr in
-            try Parallel.queue(items: frames.count, workers: min(Machine.cores, frames.count)) { i, _ in
-                guard case .content(let cluster) = frames[i] else { return }
-                do {
-                    fr[i] = try encode(cluster)
-                } catch {
-                    throw error as? ANNError ?? .io(target: "zstd", message: "\(error)")
+            try Parallel.queue(items: count, workers: min(Machine.cores, count)) { i, _ in
+                switch try make(i) {
+                case .compressed(let bytes, let n): fr[i] = (bytes, n, Checksum.crc32c(bytes))
+                case .content(let cluster):
+                    let bytes: [UInt8]
+                    do {
+                        bytes = try encode(cluster)
+                    } catch {
+                        throw error as? ANNError ?? .io(target: "zstd", message: "\(error)")
+                    }
+                    fr[i] = (bytes, cluster.ids.count, Checksum.crc32c(bytes))
                 }
             }
         }
-        for (i, f) in frames.enumerated() {
-            switch f {
-            case .compressed(let bytes, let n): try append(frame: bytes, vectors: n)
-            case .content(let cluster): try append(frame: out[i], vectors: cluster.ids.count)
-            }
-        }
+        for f in out { try append(frame: f.bytes, vectors: f.vectors, crc: f.crc) }
     }
 
-    /// Appends the next cluster's frame as it is: compressed bytes holding `vectors` vectors.
-    func append(frame: [UInt8], vectors: Int) throws {
+    /// Appends the next cluster's frame as it is: compressed bytes holding `vectors` vectors,
+    /// whose CRC-32C is `crc`.
+    func append(frame: [UInt8], vectors: Int, crc: UInt32) throws {
         let o = written * PackedIndex.entrySize
         entries.storeLE(UInt64(sink.offset), at: o)
         entries.storeLE(UInt32(frame.count), at: o + 8)
         entries.storeLE(UInt32(vectors), at: o + 12)
-        entries.storeLE(Checksum.crc32c(frame), at: o + 16)
+        entries.storeLE(crc, at: o + 16)
         try sink.write(frame)
         report.rawBytes += ClusterFrame.byteCount(vectors: vectors, dim: dim, type: type)
         report.packedBytes += frame.count

@@ -1,9 +1,10 @@
 import Glibc
 
 /// Builds a packed index (ann-formats(5), ANNI) from a base that streams past once: vectors
-/// are bucketed by cluster in memory up to a budget, spilled to an unlinked temporary file
-/// beyond it, and finally each cluster is gathered, encoded, compressed (on all cores) and
-/// written as its own zstd frame, in cluster order.
+/// are staged in memory up to a budget, then grouped by cluster (a counting sort) and spilled
+/// to an unlinked temporary file as one run per cluster; finally each cluster is gathered
+/// from its runs, encoded, compressed (on all cores) and written as its own zstd frame, in
+/// cluster order.
 public final class IndexWriter {
     public struct Report: Sendable {
         public var clusters = 0
@@ -25,12 +26,27 @@ public final class IndexWriter {
     private let centroids: [Float]
     private let level: Int
     private let layout: ClusterFrame.Layout
-    private let budget: Int
-    private var bufIDs: [[UInt32]]
-    private var bufBytes: [[UInt8]]
-    private var buffered = 0
+    private let k: Int
+    /// Bytes of one stored vector.
+    private let rb: Int
+    /// The vectors added since the last spill, one copy each, up to `vectorCapacity`; and per
+    /// (vector, cluster) pair its id, its row in `stagedBytes` and the cluster, up to
+    /// `pairCapacity`. Flat buffers allocated once: adding a vector is two copies and no
+    /// allocation, however many clusters there are.
+    private let stagedBytes: UnsafeMutableRawPointer
+    private let vectorCapacity: Int
+    private var pairCapacity: Int
+    private var stagedIDs: UnsafeMutablePointer<UInt32>
+    private var stagedRows: UnsafeMutablePointer<UInt32>
+    private var stagedClusters: UnsafeMutablePointer<UInt32>
+    private var vectorsStaged = 0
+    private var pairsStaged = 0
     /// Per cluster, the spilled runs: (offset in the spill file, vectors).
     private var runs: [[(offset: Int, count: Int)]]
+    /// The last stage, ordered by cluster once the base has been read: pair numbers grouped
+    /// by cluster (`order`), cluster c's from `start[c]` to `start[c + 1]`.
+    private var order = [Int]()
+    private var start = [Int]()
     private var spill: ByteSink?
     private var spillFD: Int32 = -1
     private var report = Report()
@@ -40,7 +56,7 @@ public final class IndexWriter {
     /// for ip and cos). `budget` bounds the bytes of vectors held in memory before spilling.
     public init(output: OutputFile, dim: Int, type: ElementType, metric: Metric, centroids: [Float], level: Int,
                 budget: Int = IndexPacker.defaultMemoryMiB << 20) {
-        let k = centroids.count / dim
+        k = centroids.count / dim
         self.output = output
         self.dim = dim
         self.type = type
@@ -48,78 +64,138 @@ public final class IndexWriter {
         self.centroids = centroids
         self.level = level
         layout = ClusterFrame.Layout.preferred(for: type)
-        self.budget = budget
-        bufIDs = Array(repeating: [], count: k)
-        bufBytes = Array(repeating: [], count: k)
+        rb = dim * type.size
+        // A pair costs 12 bytes; room for two clusters per vector before a spill is forced.
+        vectorCapacity = max(1, budget / (rb + 24))
+        pairCapacity = 2 * vectorCapacity
+        stagedBytes = .allocate(byteCount: vectorCapacity * rb, alignment: 64)
+        stagedIDs = .allocate(capacity: pairCapacity)
+        stagedRows = .allocate(capacity: pairCapacity)
+        stagedClusters = .allocate(capacity: pairCapacity)
         runs = Array(repeating: [], count: k)
         report.clusters = k
     }
 
-    deinit { if spillFD >= 0 { Glibc.close(spillFD) } }
+    deinit {
+        if spillFD >= 0 { Glibc.close(spillFD) }
+        stagedBytes.deallocate()
+        stagedIDs.deallocate()
+        stagedRows.deallocate()
+        stagedClusters.deallocate()
+    }
 
     /// Adds vector `id` (ids ascending) in its stored form to each of `clusters`.
     public func add(id: Int, raw: UnsafeRawPointer, clusters: ArraySlice<UInt32>) throws {
         precondition(id > lastID)
         lastID = id
-        let rb = dim * type.size
+        if vectorsStaged == vectorCapacity || pairsStaged + clusters.count > pairCapacity { try spillStage() }
+        if clusters.count > pairCapacity { growPairs(to: clusters.count) }
         report.vectors += 1
+        let row = vectorsStaged
+        (stagedBytes + row * rb).copyMemory(from: raw, byteCount: rb)
+        vectorsStaged += 1
         for c in clusters {
-            let ci = Int(c)
-            bufIDs[ci].append(UInt32(id))
-            bufBytes[ci].append(contentsOf: UnsafeRawBufferPointer(start: raw, count: rb))
-            buffered += rb + 4
-            report.copies += 1
+            stagedIDs[pairsStaged] = UInt32(id)
+            stagedRows[pairsStaged] = UInt32(row)
+            stagedClusters[pairsStaged] = c
+            pairsStaged += 1
         }
-        if buffered > budget { try spillAll() }
+        report.copies += clusters.count
     }
 
-    private func spillAll() throws {
+    /// Room for `n` pairs, for a vector in more clusters than a stage holds (the stage is empty).
+    private func growPairs(to n: Int) {
+        stagedIDs.deallocate()
+        stagedRows.deallocate()
+        stagedClusters.deallocate()
+        pairCapacity = n
+        stagedIDs = .allocate(capacity: n)
+        stagedRows = .allocate(capacity: n)
+        stagedClusters = .allocate(capacity: n)
+    }
+
+    /// Groups the staged pairs by cluster (a counting sort, stable, so ids stay ascending).
+    private func orderStage() {
+        start = [Int](repeating: 0, count: k + 1)
+        for p in 0..<pairsStaged { start[Int(stagedClusters[p]) + 1] += 1 }
+        for c in 0..<k { start[c + 1] += start[c] }
+        order = [Int](repeating: 0, count: pairsStaged)
+        var next = start
+        for p in 0..<pairsStaged {
+            let c = Int(stagedClusters[p])
+            order[next[c]] = p
+            next[c] += 1
+        }
+    }
+
+    /// Writes the stage to the spill file as one run per cluster (ids, then vectors) and empties it.
+    private func spillStage() throws {
+        guard pairsStaged > 0 else { return }
         if spill == nil {
             let (fd, dir) = try TemporaryFiles.process.anonymous(for: "spill file", prefix: "ann-pack-spill")
             spillFD = fd
             spill = ByteSink(fd: fd, name: "spill file in \(dir)")
         }
-        for c in 0..<bufIDs.count where !bufIDs[c].isEmpty {
-            runs[c].append((spill!.offset, bufIDs[c].count))
-            try bufIDs[c].withUnsafeBytes { try spill!.write($0) }
-            try spill!.write(bufBytes[c])
-            bufIDs[c].removeAll(keepingCapacity: true)
-            bufBytes[c].removeAll(keepingCapacity: true)
+        orderStage()
+        let sink = spill!
+        var ids = [UInt32]()
+        for c in 0..<k where start[c + 1] > start[c] {
+            let members = order[start[c]..<start[c + 1]]
+            runs[c].append((sink.offset, members.count))
+            ids.removeAll(keepingCapacity: true)
+            for p in members { ids.append(stagedIDs[p]) }
+            try ids.withUnsafeBytes { try sink.write($0) }
+            for p in members { try sink.write(UnsafeRawBufferPointer(start: stagedBytes + Int(stagedRows[p]) * rb, count: rb)) }
         }
-        try spill!.flush()
-        buffered = 0
+        try sink.flush()
+        vectorsStaged = 0
+        pairsStaged = 0
     }
 
-    /// Gathers cluster `c` (spilled runs, then what is in memory) as ids and stored vectors.
+    /// Gathers cluster `c` (spilled runs, then the last stage) as ids and stored vectors.
     private func gather(_ c: Int) throws -> (ids: [UInt32], bytes: [UInt8]) {
-        let rb = dim * type.size
-        var ids = [UInt32]()
-        var bytes = [UInt8]()
-        for run in runs[c] {
-            var chunk = [UInt8](repeating: 0, count: run.count * (4 + rb))
-            let r = chunk.withUnsafeMutableBytes { Glibc.pread(spillFD, $0.baseAddress, $0.count, off_t(run.offset)) }
-            guard r == chunk.count else { throw ANNError.io(target: "spill file", message: "read failed: \(errnoText(errno))") }
-            chunk.withUnsafeBytes { b in
-                ids.append(contentsOf: UnsafeBufferPointer(start: b.baseAddress!.assumingMemoryBound(to: UInt32.self), count: run.count))
+        let staged = order[start[c]..<start[c + 1]]
+        let n = runs[c].reduce(staged.count) { $0 + $1.count }
+        var ids = [UInt32](repeating: 0, count: n)
+        var bytes = [UInt8](repeating: 0, count: n * rb)
+        var at = 0
+        try ids.withUnsafeMutableBytes { idb in
+            try bytes.withUnsafeMutableBytes { vb in
+                for run in runs[c] {
+                    try readSpill(into: idb.baseAddress! + at * 4, count: run.count * 4, at: run.offset)
+                    try readSpill(into: vb.baseAddress! + at * rb, count: run.count * rb, at: run.offset + run.count * 4)
+                    at += run.count
+                }
+                for p in staged {
+                    idb.storeBytes(of: stagedIDs[p], toByteOffset: at * 4, as: UInt32.self)
+                    (vb.baseAddress! + at * rb).copyMemory(from: stagedBytes + Int(stagedRows[p]) * rb, byteCount: rb)
+                    at += 1
+                }
             }
-            bytes.append(contentsOf: chunk[(run.count * 4)...])
         }
-        ids.append(contentsOf: bufIDs[c])
-        bytes.append(contentsOf: bufBytes[c])
         return (ids, bytes)
+    }
+
+    private func readSpill(into dest: UnsafeMutableRawPointer, count: Int, at offset: Int) throws {
+        var done = 0
+        while done < count {
+            let r = Glibc.pread(spillFD, dest + done, count - done, off_t(offset + done))
+            if r < 0 && errno == EINTR { continue }
+            guard r > 0 else { throw ANNError.io(target: "spill file", message: "read failed: \(r < 0 ? errnoText(errno) : "unexpected end")") }
+            done += r
+        }
     }
 
     /// Compresses and writes every cluster, the directory and the trailer. `baseFingerprint` is
     /// the `BaseFingerprint` of the base the vectors came from (`VectorReader.fingerprint`), which
     /// the trailer records with the base's count. `progress` receives the clusters written so far.
     public func finish(baseFingerprint: UInt64, progress: (Int) -> Void = { _ in }) throws -> Report {
-        if spill != nil { try spillAll() }
+        orderStage()
         let file = try IndexFileWriter(sink: output.sink, dim: dim, type: type, metric: metric, layout: layout, level: level,
                                        centroids: centroids, vectors: report.vectors)
-        try file.appendAll(progress: progress) { c in
+        // Gathering reads the runs and the last stage, which no longer change: on the workers.
+        try file.appendAll(progress: progress, concurrently: true) { c in
             let (ids, bytes) = try gather(c)
-            bufIDs[c] = []
-            bufBytes[c] = []
             return .content(.init(ids: ids, bytes: bytes))
         }
         return try file.finish(baseFingerprint: baseFingerprint)

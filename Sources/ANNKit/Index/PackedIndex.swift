@@ -48,6 +48,11 @@ public final class PackedIndex {
 
     public var clusterCount: Int { entries.count }
 
+    /// Which index this is, down to its clusters' members: the CRC-32C of every frame's
+    /// checksum, in cluster order (two indexes of one clustering and base differ here once a
+    /// copy is added or a cluster is packed otherwise).
+    public var framesChecksum: UInt32 { entries.map(\.crc).withUnsafeBytes { Checksum.crc32c($0) } }
+
     /// Opens the index at `location`: a local path, an http(s):// URL or s3://bucket/key
     /// (`ObjectLocation`).
     public convenience init(path location: String) throws {

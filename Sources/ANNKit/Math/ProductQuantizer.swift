@@ -54,8 +54,16 @@ public struct ProductQuantizer: Sendable {
                 let x = data + i * dim
                 for s in 0..<m {
                     terms(x + bounds[s], subspace: s, l2: true, into: best.baseAddress!)
+                    // The smallest distance sixteen at a time, then its first word: the word a
+                    // scan for the first strictly smaller one would find, without its branches.
+                    let raw = UnsafeRawPointer(best.baseAddress!)
+                    var low = raw.loadUnaligned(as: SIMD16<Float>.self)
+                    for j in stride(from: 16, to: Self.words, by: 16) {
+                        low = pointwiseMin(low, raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self))
+                    }
+                    let least = low.min()
                     var arg = 0
-                    for j in 1..<Self.words where best[j] < best[arg] { arg = j }
+                    while best[arg] != least { arg += 1 }
                     codes[i * m + s] = UInt8(arg)
                 }
             }

@@ -22,6 +22,8 @@ public struct ModelFile {
     var centroids: [Float]
     /// The index the model was read for (a PQ router's codes must follow its clusters).
     let index: PackedIndex
+    /// The body's CRC-32C as stored and verified: which model this is, for a shard part.
+    public let checksum: UInt32
     /// The memory the router holds while routing, as the model records it (fixed bytes 24–31).
     public var footprint: Int { Int(truncatingIfNeeded: body.loadLE(at: 24) as UInt64) }
 
@@ -82,6 +84,7 @@ public struct ModelFile {
             throw bad("the model was trained for another clustering (\(d)-d, \(k) clusters, \(metric.rawValue), fingerprint \(String(fp, radix: 16))) than \(index.name) (\(index.dim)-d, \(index.clusterCount) clusters, \(index.metric.rawValue), fingerprint \(String(index.fingerprint, radix: 16)))")
         }
         self.path = path
+        checksum = stored
         header = h
         self.metric = metric
         architecture = arch

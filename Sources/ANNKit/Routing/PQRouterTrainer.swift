@@ -52,47 +52,6 @@ public struct PQRouterParameters: Sendable {
 /// Builds a `PQRouter` for an index: codebooks learnt from a sample of the index's residuals,
 /// every stored vector encoded, then the calibration fitted on training queries.
 public enum PQRouterTrainer {
-    /// How near each stored vector lies to a boundary of its cluster, in storage order (cluster
-    /// by cluster): smaller is nearer. For l2 the ratio of its distances to the nearest other
-    /// centroid and to its own; otherwise the margin between the two (as internal distances).
-    public static func boundaryScores(_ index: PackedIndex, threads: Int) throws -> [Float] {
-        let d = index.dim, k = index.clusterCount
-        let counts = index.entries.map(\.vectors)
-        var start = [0]
-        for c in counts { start.append(start.last! + c) }
-        var out = [Float](repeating: 0, count: start[k])
-        var norms = [Float](repeating: 0, count: k)
-        index.centroids.withUnsafeBufferPointer { cb in norms.withUnsafeMutableBufferPointer { Kernels.squaredNorms(cb.baseAddress!, n: k, d: d, into: $0.baseAddress!) } }
-        let l2 = index.metric == .l2
-        BLAS.setThreads(1)
-        try out.withUnsafeMutableBufferPointer { ob in
-            try index.forEachCluster(threads: threads, scratch: { [Float]() }) { c, n, buffers, dist in
-                if dist.count < n * k { dist = [Float](repeating: 0, count: n * k) }
-                dist.withUnsafeMutableBufferPointer { db in
-                    index.centroids.withUnsafeBufferPointer { cb in
-                        BLAS.gemmABt(m: n, n: k, k: d, alpha: l2 ? -2 : -1, a: buffers.floats, lda: d, b: cb.baseAddress!, ldb: d,
-                                     beta: 0, c: db.baseAddress!, ldc: k)
-                    }
-                    for i in 0..<n {
-                        let row = db.baseAddress! + i * k
-                        let x = buffers.floats + i * d
-                        let xn = l2 ? Kernels.dot(x, x, d) : 0
-                        var other = Float.infinity
-                        for j in 0..<k where j != c { other = min(other, row[j] + (l2 ? norms[j] : 0)) }
-                        let own = row[c] + (l2 ? norms[c] : 0)
-                        if l2 {
-                            let a = max(own + xn, 0), b = max(other + xn, 0)
-                            ob[start[c] + i] = a > 0 ? (b / a).squareRoot() : .infinity
-                        } else {
-                            ob[start[c] + i] = other - own
-                        }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
     /// The router with codes of the `parameters.coded` stored vectors of `index` nearest a
     /// cluster boundary, calibrated with T = 1 until fitted.
     public static func encode(_ index: PackedIndex, parameters p: PQRouterParameters, progress: (Int) -> Void = { _ in }) throws -> PQRouter {

@@ -14,17 +14,35 @@ public struct TrainingSet {
     public let dim: Int
     /// The ground truth's name in messages.
     public let truthName: String
+    /// The number in the whole file of the first query (of a slice), the queries in the whole
+    /// file, and the checksum of the whole file's ground truth (`NeighborList.checksum`).
+    public private(set) var firstQuery = 0
+    public private(set) var fileQueries = 0
+    public let truthChecksum: UInt32
 
     /// Reads the queries at `path` (nil or "-" for stdin; `from` names their form where the
-    /// name cannot) and their ground truth `gt` for `index`, named `indexName` in messages.
-    public init(index: PackedIndex, indexName: String, queries path: String?, from: FileFormat?, truth gt: String) throws {
+    /// name cannot) and their ground truth `gt` for `index`, named `indexName` in messages;
+    /// with a `shard`, the slice of the queries and the ground truth's rows for it.
+    public init(index: PackedIndex, indexName: String, queries path: String?, from: FileFormat?, truth gt: String, shard: Shard? = nil) throws {
         let reader = try VectorReader(path: path, from: from)
+        let total = reader.count
+        if let shard { try reader.restrict(to: shard) }
         try index.checkQueries(reader)
         queries = try reader.readAll()
         index.metric.prepare(&queries, d: index.dim)
         truth = try NeighborList.loadTruth(gt, metric: index.metric, comparedWith: "the index \(indexName)")
-        assignment = try Assignment(index: index)
+        truthChecksum = truth.checksum
         dim = index.dim
+        fileQueries = queries.count / dim
+        if shard != nil {
+            guard let total, truth.count == total else {
+                throw ANNError.badData(source: gt, message: "\(truth.count) queries of ground truth, \(total ?? 0) queries in \(reader.name)")
+            }
+            firstQuery = reader.firstID
+            fileQueries = total
+            truth = truth.rows(firstQuery..<(firstQuery + queries.count / dim))
+        }
+        assignment = try Assignment(index: index)
         truthName = gt
     }
 
