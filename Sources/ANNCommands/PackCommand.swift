@@ -11,8 +11,8 @@ public struct PackCommand: ParsableCommand {
             assignment (from ann-kmeans --assignments, or one where a vector sits in several \
             clusters), and writes a packed index: each cluster's ids and vectors as one \
             independent zstd frame, a directory of frame offsets, sizes and CRC-32C checksums, \
-            and the centroids (see ann-formats(5)). Vectors are bucketed in memory up to \
-            --memory MiB and spilled to a temporary file beyond that, so the base is never held whole.
+            and the centroids (see ann-formats(5)). Vectors are staged in memory up to \
+            --memory MiB, then grouped by cluster and spilled to a temporary file, so the base is never held whole.
             """,
         version: toolVersion)
 
@@ -99,7 +99,7 @@ public struct PackCommand: ParsableCommand {
                                  level: level, budget: memory << 20)
         let r = try packer.pack(base, into: writer) { event in
             switch event {
-            case .bucketed(let n, let total): say.progress("bucketing", done: n, total: total)
+            case .staged(let n, let total): say.progress("reading", done: n, total: total)
             case .read(let n):
                 say.clearProgress()
                 say.info("read \(n) vectors of dimension \(base.dim) (\(base.elementType.name)) in \(seconds(clock.seconds))")

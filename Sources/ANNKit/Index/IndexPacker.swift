@@ -10,8 +10,8 @@
 public final class IndexPacker {
     /// What packing reports while it runs; the command layer decides what to draw.
     public enum Event: Sendable {
-        /// Base vectors read and bucketed so far, of `total` where the base tells.
-        case bucketed(Int, total: Int?)
+        /// Base vectors read and staged so far, of `total` where the base tells.
+        case staged(Int, total: Int?)
         /// The whole base has been read: `vectors` of it, every one in at least one cluster.
         case read(vectors: Int)
         /// Clusters compressed and written so far, of `total`.
@@ -21,7 +21,7 @@ public final class IndexPacker {
     /// The zstd level frames are compressed at unless asked otherwise: higher levels pack
     /// much more slowly and barely change unpacking.
     public static let defaultLevel = 3
-    /// MiB of vectors bucketed in memory before the writer spills to a temporary file.
+    /// MiB of vectors staged in memory before the writer spills them to a temporary file.
     public static let defaultMemoryMiB = 64
 
     public let assignment: Assignment
@@ -108,7 +108,7 @@ public final class IndexPacker {
                 }
             }
             seen += n
-            progress(.bucketed(seen, total: base.count))
+            progress(.staged(seen, total: base.count))
         }
         if p < pairs {
             throw ANNError.badData(source: assignmentName, message: "assigns vector \(assignment.vectors[p]), but the base holds only \(seen) vectors")
