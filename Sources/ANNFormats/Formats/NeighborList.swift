@@ -24,6 +24,12 @@ public struct NeighborList: Sendable {
 
     public func row(_ q: Int) -> ArraySlice<UInt32> { ids[(q * k)..<((q + 1) * k)] }
     public func rowDistances(_ q: Int) -> ArraySlice<Float> { distances[(q * k)..<((q + 1) * k)] }
+    /// CRC-32C of the ids, then of the distances: whether two lists are the same one.
+    public var checksum: UInt32 {
+        let c = ids.withUnsafeBytes { Checksum.crc32c($0) }
+        return distances.withUnsafeBytes { Checksum.crc32c($0, seed: c) }
+    }
+
     /// The lists of queries `queries` alone (a slice of a query file).
     public func rows(_ queries: Range<Int>) -> NeighborList {
         NeighborList(k: k, metric: metric, ids: Array(ids[(queries.lowerBound * k)..<(queries.upperBound * k)]),

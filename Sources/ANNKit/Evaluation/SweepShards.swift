@@ -74,11 +74,3 @@ public enum SweepShards {
                    routerFootprint: memory, truthK: truthK, tallies: sum)
     }
 }
-
-extension NeighborList {
-    /// CRC-32C of the ids, then of the distances: whether two lists are the same one.
-    public var checksum: UInt32 {
-        let c = ids.withUnsafeBytes { Checksum.crc32c($0) }
-        return distances.withUnsafeBytes { Checksum.crc32c($0, seed: c) }
-    }
-}

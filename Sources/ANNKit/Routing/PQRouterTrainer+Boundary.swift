@@ -33,7 +33,7 @@ extension PQRouterTrainer {
                     ownColumn = 0
                     if s.near.isEmpty { s.near = [Float](repeating: 0, count: m * d); s.nearNorms = [Float](repeating: 0, count: m) }
                     for (j, o) in ([UInt32(c)] + others[(c * (m - 1))..<((c + 1) * (m - 1))]).enumerated() {
-                        for t in 0..<d { s.near[j * d + t] = index.centroids[Int(o) * d + t] }
+                        s.near.replaceSubrange((j * d)..<((j + 1) * d), with: index.centroids[(Int(o) * d)..<((Int(o) + 1) * d)])
                         s.nearNorms[j] = norms[Int(o)]
                     }
                 }
