@@ -128,9 +128,10 @@ spann: $(OUT)/spann.md $(OUT)/spann.svg
 # --- Routers at equal memory ---------------------------------------------------------------
 # Each router of MEMORY_ROUTERS trained to fit each of MEMORIES bytes per base vector, on each
 # training set of MEMORY_TRAINS (learn: LEARN alone; train: TRAIN), and swept by probability
-# threshold: pq is the default router (codes of the vectors nearest a cluster boundary,
-# learned calibration), pqt the PQ-in-memory baseline (codes of every vector, softmax of the
-# best candidate's distance, temperature fitted), mlp the residual MLP, kernel the kernel router.
+# threshold: pq is the default router (rotated codes of the vectors nearest a cluster
+# boundary, learned calibration), pqt the PQ-in-memory baseline (plain codes of every vector,
+# softmax of the best candidate's distance, temperature fitted), mlp the residual MLP, kernel
+# the kernel router.
 MEMORIES ?= 2 4 8 16 32 64
 MEMORY_ROUTERS ?= pq pqt
 MEMORY_TRAINS ?= learn train
@@ -140,7 +141,7 @@ LEARN_LABEL ?= $(notdir $(LEARN))
 TRAIN_LABEL ?= $(notdir $(TRAIN))
 MEMORY_THRESHOLDS ?= $(THRESHOLDS)
 MEM_pq     = --router pq
-MEM_pqt    = --router pq --calibration temperature --coded-share 1
+MEM_pqt    = --router pq --calibration temperature --coded-share 1 --rotation none
 MEM_mlp    = --router residual --epochs $(EPOCHS)
 MEM_kernel = --router kernel --point-lr $(POINT_LR) --epochs $(KEPOCHS)
 NAME_pq     = PQ router (learned)

@@ -7,6 +7,7 @@ public typealias RouterKind = ANNKit.RouterKind
 
 extension RouterKind: ExpressibleByArgument {}
 extension PointPrecision: ExpressibleByArgument {}
+extension CodeRotation: ExpressibleByArgument {}
 extension PQRouter.Calibration: ExpressibleByArgument {
     public init?(argument: String) {
         switch argument {
@@ -69,6 +70,9 @@ public struct TrainCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("PQ: the share of the index's vectors that get a code, those nearest a cluster boundary (default by budget: \(PQRouterParameters.codedShare(bytesPerVector: 16)) at 16B/vector and more, \(PQRouterParameters.codedShare(bytesPerVector: 4)) at 4B/vector, down to \(PQRouterParameters.codedShareRange.0); 1 codes all).", valueName: "fraction"))
     var codedShare: Double?
+
+    @Option(help: ArgumentHelp("PQ: code the residuals as they are (none) or rotated by an orthogonal matrix learnt with the codebooks (opq; default \(CodeRotation.standard.rawValue) where its d² floats take at most 1/\(Int((1 / PQRouterParameters.rotationShare).rounded())) of --memory, none otherwise).", valueName: "kind"))
+    var rotation: CodeRotation?
 
     @Option(help: "Passes over the training queries (default: pq \(RouterKind.pq.defaultEpochs), kernel \(RouterKind.kernel.defaultEpochs), MLP \(RouterKind.mlp.defaultEpochs)).")
     var epochs: Int?
@@ -135,6 +139,7 @@ public struct TrainCommand: ParsableCommand {
         try checkForm(of: output, allowed: [.native], what: "a router model", flag: "-o")
         if calibration != nil && initModel != nil { throw ValidationError("--calibration is for a new --router pq, which --init cannot continue") }
         if codedShare != nil && initModel != nil { throw ValidationError("--coded-share is for a new --router pq, which --init cannot continue") }
+        if rotation != nil && initModel != nil { throw ValidationError("--rotation is for a new --router pq, which --init cannot continue") }
         if router == .pq && initModel != nil { throw ValidationError("--init is not taken by --router pq: train it again for the index (it takes a minute)") }
         guard let kind = namedKind else { return }
         try refuseSettings(unusedBy: kind)
@@ -153,6 +158,7 @@ public struct TrainCommand: ParsableCommand {
         p.noise = noise
         p.calibration = calibration
         p.codedShare = codedShare
+        p.rotation = rotation
         p.points = points
         p.candidates = candidates
         p.precision = precision
@@ -164,7 +170,7 @@ public struct TrainCommand: ParsableCommand {
 
     /// The options of the settings that only some kinds take, grouped as a refusal names them.
     static let settingOptions: [(flags: [String], settings: [TrainingSetting])] = [
-        (["--calibration", "--coded-share"], [.calibration, .codedShare]),
+        (["--calibration", "--coded-share", "--rotation"], [.calibration, .codedShare, .rotation]),
         (["--hidden"], [.hidden]),
         (["--points", "--candidates"], [.points, .candidates]),
         (["--precision", "--point-lr"], [.precision, .pointLearningRate]),

@@ -23,6 +23,7 @@ import Testing
         (["--router", "mlp", "--init", "m0.annm", "--candidates", "8"], "--points and --candidates are for --router kernel"),
         // Continuing a model is never a PQ router's training, whatever the model turns out to be.
         (["--init", "m0.annm", "--coded-share", "0.5"], "--coded-share is for a new --router pq"),
+        (["--init", "m0.annm", "--rotation", "opq"], "--rotation is for a new --router pq"),
     ])
     func refusesAnotherKindsOption(_ extra: [String], _ message: String) {
         expectRejected(TrainCommand.self, Self.required + extra, mentioning: [message])
@@ -32,7 +33,7 @@ import Testing
         ["--router", "kernel", "--precision", "float32", "--point-lr", "0", "--batch", "64", "--noise", "0.1"],
         ["--router", "mlp", "--weight-decay", "0", "--batch", "64", "--noise", "0"],
         ["--router", "residual", "--hidden", "16", "--weight-decay", "0.01"],
-        ["--router", "pq", "--calibration", "temperature", "--coded-share", "0.5", "--epochs", "3", "--lr", "0.02"],
+        ["--router", "pq", "--calibration", "temperature", "--coded-share", "0.5", "--rotation", "none", "--epochs", "3", "--lr", "0.02"],
         // With --init and no --router the kind is the model's, checked once the model is read.
         ["--init", "m0.annm", "--precision", "float32", "--weight-decay", "0", "--batch", "8"],
     ])

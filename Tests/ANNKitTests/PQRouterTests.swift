@@ -55,15 +55,18 @@ import Testing
     /// The largest code that fits is the largest: one byte more would not fit.
     @Test func codesAreSizedToTheBudget() {
         for budget in [300_000, 1_000_000, 11_362_896] {
-            guard let m = PQRouter.largestCode(fitting: budget, dim: 128, clusterCount: 1024, coded: 710_181, hidden: 16) else {
-                #expect(budget < PQRouter.footprint(dim: 128, clusterCount: 1024, coded: 710_181, m: 1, hidden: 16)!)
+            guard let m = PQRouter.largestCode(fitting: budget, dim: 128, clusterCount: 1024, coded: 710_181, hidden: 16, rotated: false) else {
+                #expect(budget < PQRouter.footprint(dim: 128, clusterCount: 1024, coded: 710_181, m: 1, hidden: 16, rotated: false)!)
                 continue
             }
-            #expect(PQRouter.footprint(dim: 128, clusterCount: 1024, coded: 710_181, m: m, hidden: 16)! <= budget)
-            #expect(m == 128 || PQRouter.footprint(dim: 128, clusterCount: 1024, coded: 710_181, m: m + 1, hidden: 16)! > budget)
+            #expect(PQRouter.footprint(dim: 128, clusterCount: 1024, coded: 710_181, m: m, hidden: 16, rotated: false)! <= budget)
+            #expect(m == 128 || PQRouter.footprint(dim: 128, clusterCount: 1024, coded: 710_181, m: m + 1, hidden: 16, rotated: false)! > budget)
         }
-        #expect(PQRouter.largestCode(fitting: 11_362_896, dim: 128, clusterCount: 1024, coded: 710_181, hidden: 16) == 15)
-        #expect(PQRouter.largestCode(fitting: 11_362_896, dim: 128, clusterCount: 1024, coded: 355_091, hidden: 16) == 31)
+        #expect(PQRouter.largestCode(fitting: 11_362_896, dim: 128, clusterCount: 1024, coded: 710_181, hidden: 16, rotated: false) == 15)
+        #expect(PQRouter.largestCode(fitting: 11_362_896, dim: 128, clusterCount: 1024, coded: 355_091, hidden: 16, rotated: false) == 31)
+        // A rotation costs its d² floats: 64 KB at d = 128.
+        let plain = PQRouter.footprint(dim: 128, clusterCount: 1024, coded: 710_181, m: 15, hidden: 16, rotated: false)!
+        #expect(PQRouter.footprint(dim: 128, clusterCount: 1024, coded: 710_181, m: 15, hidden: 16, rotated: true)! == plain + 4 * 128 * 128)
     }
 
     /// Tighter budgets code fewer vectors, never fewer than the floor nor more than two thirds.
@@ -80,25 +83,41 @@ import Testing
         #expect(PQRouterParameters.codedShare(bytesPerVector: 0.01) == lo)
     }
 
-    static func trained(_ index: PackedIndex, _ problem: RouterProblem, calibration: PQRouter.Calibration) throws -> PQRouter {
+    static func trained(_ index: PackedIndex, _ problem: RouterProblem, calibration: PQRouter.Calibration,
+                        rotation: CodeRotation = .standard) throws -> PQRouter {
         var p = PQRouterParameters(m: 8, coded: problem.index.count / 2)
         p.calibration = calibration
+        p.rotation = rotation
+        p.rotationRounds = 3
         p.epochs = 4
         p.trainingVectors = 4000
         let (train, held) = problem.examples.split(validation: 0.1)
         return try PQRouterTrainer.train(index, train: train, held: held, parameters: p)
     }
 
+    /// The problem's index packed as `dir`/i.anni and a router trained with the temperature
+    /// calibration (rotated) written as `dir`/m.annm.
+    static func saved(_ problem: RouterProblem, in dir: String) throws -> (PackedIndex, PQRouter) {
+        try problem.index.pack(to: "\(dir)/i.anni")
+        let index = try PackedIndex(path: "\(dir)/i.anni")
+        let router = try trained(index, problem, calibration: .temperature, rotation: .opq)
+        let out = try OutputFile(path: "\(dir)/m.annm")
+        try router.write(to: out)
+        try out.commit()
+        return (index, router)
+    }
+
     /// Both calibrations rank the cluster holding the neighbour first more often than the
     /// centroids do, and the model file gives back the same router, footprint included.
-    @Test(arguments: [PQRouter.Calibration.learned, .temperature])
-    func routesBetterThanCentroidsAndRoundTrips(_ calibration: PQRouter.Calibration) throws {
+    @Test(arguments: [(PQRouter.Calibration.learned, CodeRotation.opq), (.temperature, .opq), (.learned, .none)])
+    func routesBetterThanCentroidsAndRoundTrips(_ calibration: PQRouter.Calibration, _ rotation: CodeRotation) throws {
         let problem = try RouterProblem.get()
         try withTemporaryDirectory { dir in
             try problem.index.pack(to: "\(dir)/i.anni")
             let index = try PackedIndex(path: "\(dir)/i.anni")
-            let router = try Self.trained(index, problem, calibration: calibration)
+            let router = try Self.trained(index, problem, calibration: calibration, rotation: rotation)
             #expect(router.calibration == calibration && (calibration == .learned) == (router.scorer != nil))
+            #expect(router.quantizer.rotated == (rotation == .opq))
             #expect(router.offsets.last == problem.index.count / 2 && router.sizes == problem.index.members.map(\.count))
             let ex = problem.examples
             func top1(_ r: ClusterRouter) -> Double {
@@ -126,12 +145,7 @@ import Testing
     @Test func anotherIndexOfTheSameClusteringIsRefused() throws {
         let problem = try RouterProblem.get()
         try withTemporaryDirectory { dir in
-            try problem.index.pack(to: "\(dir)/i.anni")
-            let index = try PackedIndex(path: "\(dir)/i.anni")
-            let router = try Self.trained(index, problem, calibration: .temperature)
-            let out = try OutputFile(path: "\(dir)/m.annm")
-            try router.write(to: out)
-            try out.commit()
+            let (index, _) = try Self.saved(problem, in: dir)
             var copied = problem.index
             copied.clustersOf[5].append((copied.clustersOf[5][0] + 1) % 16)
             try copied.pack(to: "\(dir)/dup.anni")

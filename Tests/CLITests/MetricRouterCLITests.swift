@@ -7,10 +7,10 @@ import Testing
 /// metrics refused.
 @Suite struct MetricRouterCLITests {
     /// ann-train for the metric (2 epochs of a small network, a kernel router of 4 points per
-    /// cluster, or a PQ router), then ann-query --model: exact with every cluster; ann-eval sweep --model:
+    /// cluster, or a PQ router, plain or with its rotation), then ann-query --model: exact with every cluster; ann-eval sweep --model:
     /// a curve that rises to 1; ann-dup with the model, packed again: still exact, the model
     /// still valid.
-    @Test(arguments: MetricCase.all, ["residual", "kernel", "pq"])
+    @Test(arguments: MetricCase.all, ["residual", "kernel", "pq", "pq-opq"])
     func routerTrainedForTheMetric(_ c: MetricCase, _ kind: String) throws {
         let s = try Scratch()
         let data = try MetricData.get(c)
@@ -32,14 +32,16 @@ import Testing
             #expect(abs(got - best) <= tol && abs(Double(trainTruth.distances[q]) - best) <= tol, "training query \(q)")
         }
 
-        let shape = kind == "kernel" ? ["--points", "4"] : kind == "pq" ? [] : ["--hidden", "32"]
-        let r = try s.run("ann-train", ["--router", kind, "--epochs", "2"] + shape + ["--index", built.index,
+        let shape = kind == "kernel" ? ["--points", "4"] : kind == "pq" ? [] : kind == "pq-opq" ? ["--memory", "1M", "--rotation", "opq"] : ["--hidden", "32"]
+        let router = kind == "pq-opq" ? "pq" : kind
+        let r = try s.run("ann-train", ["--router", router, "--epochs", "2"] + shape + ["--index", built.index,
                                         "--gt", s.path("train-gt.annn"), "-o", s.output("m.annm"), f.train])
         RouterCLITests.expectTrained(r)
         let idx = try PackedIndex(path: built.index)
         let file = try ModelFile(path: s.output("m.annm"), for: idx)
-        #expect(file.architecture == (kind == "kernel" ? .kernel : kind == "pq" ? .pq : .mlp))
+        #expect(file.architecture == (kind == "kernel" ? .kernel : router == "pq" ? .pq : .mlp))
         let model = try file.router()
+        #expect((model as? PQRouter).map { $0.quantizer.rotated == (kind == "pq-opq") } ?? (router != "pq"))
         #expect(file.metric == c.metric && file.fingerprint == idx.fingerprint && model.clusterCount == 16)
 
         expectSuccess(try s.run("ann-query", ["--index", built.index, "--model", s.output("m.annm"), "--nprobe", "16",
@@ -66,7 +68,7 @@ import Testing
                                  "-o", s.output("dup.anni"), f.base])
         let onDup = try s.run("ann-query", ["--index", s.output("dup.anni"), "--model", s.output("m.annm"), "--nprobe", "16",
                                              "-o", s.output("dup.annn"), f.queries])
-        guard kind != "pq" else {
+        guard router != "pq" else {
             // A PQ router's codes follow the index it was trained for, vector by vector.
             #expect(onDup.status == 65 && onDup.stderr.contains("trained for another index"), "\(onDup.stderr)")
             return

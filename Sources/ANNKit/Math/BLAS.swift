@@ -57,4 +57,23 @@ public enum BLAS {
         // Column-major eigenvectors of a row-major symmetric matrix read back as rows.
         return info == 0 ? w : nil
     }
+
+    /// Singular value decomposition of a square `n × n` matrix A (row-major, overwritten):
+    /// A = U·diag(s)·Vᵀ, U and Vᵀ returned row-major, s descending; nil if LAPACK fails.
+    public static func singularValues(_ a: inout [Double], n: Int) -> (u: [Double], s: [Double], vt: [Double])? {
+        // LAPACK reads the row-major A as Aᵀ = U'·S·V'ᵀ (column-major), so A = V'·S·U'ᵀ: its U is
+        // V', whose column-major Vᵀ' array reads row-major as V', and its Vᵀ likewise U'ᵀ.
+        var s = [Double](repeating: 0, count: n)
+        var u = [Double](repeating: 0, count: n * n), vt = [Double](repeating: 0, count: n * n)
+        var nn = Int32(n), info: Int32 = 0, lwork: Int32 = -1
+        var query = 0.0
+        "A".withCString { job in
+            dgesvd_(job, job, &nn, &nn, &a, &nn, &s, &u, &nn, &vt, &nn, &query, &lwork, &info)
+            lwork = Int32(query)
+            var work = [Double](repeating: 0, count: max(1, Int(lwork)))
+            dgesvd_(job, job, &nn, &nn, &a, &nn, &s, &u, &nn, &vt, &nn, &work, &lwork, &info)
+        }
+        return info == 0 ? (u: vt, s: s, vt: u) : nil
+    }
 }
+

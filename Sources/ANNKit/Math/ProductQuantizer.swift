@@ -3,7 +3,10 @@ import Dispatch
 /// A product quantizer of `dim`-vectors into `m` bytes: the dimensions are split into `m`
 /// contiguous subspaces as evenly as they go (any m from 1 to dim, so a memory budget is met
 /// to the byte), each with its own 256-word codebook learnt by k-means. The router encodes
-/// residuals from a vector's cluster centroid, as FAISS's IVFPQ does.
+/// residuals from a vector's cluster centroid, as FAISS's IVFPQ does. With a `rotation` (an
+/// orthogonal d×d matrix learnt with the codebooks, as FAISS's OPQ) a vector x is coded as R·x:
+/// distances and inner products are unchanged by it, and the subspaces carry more evenly what
+/// the codes must tell apart.
 public struct ProductQuantizer: Sendable {
     public static let words = 256
 
@@ -15,13 +18,43 @@ public struct ProductQuantizer: Sendable {
     /// dimension-major (`codebooks[bounds[s]·256 + u·256 + j]` is word j's value in dimension
     /// bounds[s]+u), so a lookup table is built 256 words at a time.
     public var codebooks: [Float]
+    /// R, row-major `dim × dim`, or empty for none: a vector is coded as R·x.
+    public let rotation: [Float]
 
-    public init(dim: Int, m: Int, codebooks: [Float]) {
+    public init(dim: Int, m: Int, codebooks: [Float], rotation: [Float] = []) {
         precondition(m >= 1 && m <= dim && codebooks.count == Self.words * dim)
+        precondition(rotation.isEmpty || rotation.count == dim * dim)
         self.dim = dim
         self.m = m
         bounds = (0...m).map { s in s * (dim / m) + min(s, dim % m) }
         self.codebooks = codebooks
+        self.rotation = rotation
+    }
+
+    public var rotated: Bool { !rotation.isEmpty }
+
+    /// R·x of one vector into `out` (x itself when there is no rotation).
+    @inline(__always)
+    public func rotate(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        guard rotated else { out.update(from: x, count: dim); return }
+        // Multiply and add, not addProduct: without FMA in the target, a SIMD fused
+        // multiply-add lowers to a libm call per lane, four times slower here.
+        rotation.withUnsafeBufferPointer { r in
+            let wide = dim & ~15
+            for i in 0..<dim {
+                let row = UnsafeRawPointer(r.baseAddress! + i * dim)
+                var acc = SIMD16<Float>(repeating: 0)
+                var j = 0
+                while j < wide {
+                    acc += row.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+                        * UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self)
+                    j += 16
+                }
+                var s = acc.sum()
+                while j < dim { s += r[i * dim + j] * x[j]; j += 1 }
+                out[i] = s
+            }
+        }
     }
 
     public func width(_ s: Int) -> Int { bounds[s + 1] - bounds[s] }
@@ -47,8 +80,19 @@ public struct ProductQuantizer: Sendable {
     }
 
     /// Writes the `m`-byte code of each of `n` vectors (row-major) to `codes`: the nearest word
-    /// of each subspace's codebook.
+    /// of each subspace's codebook (of R·x with a rotation).
     public func encode(_ data: UnsafePointer<Float>, n: Int, into codes: UnsafeMutablePointer<UInt8>) {
+        guard rotated, n > 0 else { return encodeRotated(data, n: n, into: codes) }
+        let z = UnsafeMutablePointer<Float>.allocate(capacity: n * dim)
+        defer { z.deallocate() }
+        rotation.withUnsafeBufferPointer { r in
+            BLAS.gemmABt(m: n, n: dim, k: dim, alpha: 1, a: data, lda: dim, b: r.baseAddress!, ldb: dim, beta: 0, c: z, ldc: dim)
+        }
+        encodeRotated(z, n: n, into: codes)
+    }
+
+    /// `encode` of vectors already rotated.
+    func encodeRotated(_ data: UnsafePointer<Float>, n: Int, into codes: UnsafeMutablePointer<UInt8>) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.words) { best in
             for i in 0..<n {
                 let x = data + i * dim
@@ -96,7 +140,25 @@ public struct ProductQuantizer: Sendable {
     /// The lookup table of `x` (a full `dim`-vector): `m × 256` terms whose sum over a code's
     /// words is its squared distance to `x` (l2) or minus its inner product (ip, cos).
     public func table(_ x: UnsafePointer<Float>, metric: Metric, into out: UnsafeMutablePointer<Float>) {
+        guard rotated else { return tableRotated(x, metric: metric, into: out) }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: dim) { z in
+            rotate(x, into: z.baseAddress!)
+            tableRotated(z.baseAddress!, metric: metric, into: out)
+        }
+    }
+
+    func tableRotated(_ x: UnsafePointer<Float>, metric: Metric, into out: UnsafeMutablePointer<Float>) {
         for s in 0..<m { terms(x + bounds[s], subspace: s, l2: metric == .l2, into: out + s * Self.words) }
+    }
+
+    /// Writes the vector `code` stands for (in the rotated space) into `out`.
+    func decodeRotated(_ code: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<Float>) {
+        codebooks.withUnsafeBufferPointer { cb in
+            for s in 0..<m {
+                let lo = bounds[s], word = Int(code[s])
+                for u in 0..<width(s) { out[lo + u] = cb[(lo + u) * Self.words + word] }
+            }
+        }
     }
 
     /// The sum of `table`'s terms for one code.

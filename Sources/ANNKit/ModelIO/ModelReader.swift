@@ -53,14 +53,15 @@ extension ModelFile {
     /// fixed fields record, bounded here by `entries`; the counts read later must agree.
     static func pqWordCount(fixed: [UInt8], dim d: Int, clusterCount k: Int, entries: Int, source: String) throws -> Int {
         let m = Int(fixed.loadLE(at: 8) as UInt32), h = Int(fixed.loadLE(at: 18) as UInt16)
+        let rotated = fixed[16] & PQRouter.rotatedFlag != 0
         let footprint = fixed.loadLE(at: 24) as UInt64
         func bad(_ message: String) -> ANNError { .badData(source: source, message: message) }
         guard m >= 1 && m <= d else { throw bad("a PQ router of \(m)-byte codes for \(d)-d vectors") }
-        guard let most = PQRouter.codeBytes(entries: entries, m: m), let rest = PQRouter.fixedFootprint(dim: d, clusterCount: k, hidden: h),
+        guard let most = PQRouter.codeBytes(entries: entries, m: m), let rest = PQRouter.fixedFootprint(dim: d, clusterCount: k, hidden: h, rotated: rotated),
               footprint <= UInt64(Int.max), Int(footprint) >= rest, Int(footprint) - rest <= most, (Int(footprint) - rest) % 4 == 0 else {
             throw bad("a PQ router recording a footprint of \(footprint) bytes cannot hold codes of \(m) bytes for at most \(entries) vectors: the model is damaged or for another index")
         }
-        return PQRouter.floatCount(dim: d, hidden: h) + 2 * k + 1 + (Int(footprint) - rest) / 4
+        return PQRouter.floatCount(dim: d, hidden: h, rotated: rotated) + 2 * k + 1 + (Int(footprint) - rest) / 4
     }
 }
 
@@ -128,7 +129,8 @@ extension PQRouter {
         let m = file.uint32(at: 8)
         let lists = Int(file.body.loadLE(at: 12) as UInt16), cand = Int(file.body.loadLE(at: 14) as UInt16)
         let h = Int(file.body.loadLE(at: 18) as UInt16)
-        guard let calibration = Calibration(rawValue: file.byte(at: 16)) else { throw file.bad("unknown PQ calibration \(file.byte(at: 16))") }
+        let mode = file.byte(at: 16), rotated = mode & Self.rotatedFlag != 0
+        guard let calibration = Calibration(rawValue: mode & ~Self.rotatedFlag) else { throw file.bad("unknown PQ calibration \(mode)") }
         let t = file.float(at: 20)
         guard lists >= 1 && lists <= k, cand >= 1 else { throw file.bad("\(lists) clusters and \(cand) candidates scored per query") }
         switch calibration {
@@ -137,10 +139,11 @@ extension PQRouter {
         case .learned:
             guard h >= 1, t == 0 else { throw file.bad("a learned calibration needs a scorer and T = 0 (T = \(t), \(h) hidden units)") }
         }
-        let floats = Self.floatCount(dim: d, hidden: h)
+        let floats = Self.floatCount(dim: d, hidden: h, rotated: rotated)
         // ModelFile bounded the word count by the index's vectors and the recorded footprint.
         let codeBytes = 4 * (file.floatCount - floats - 2 * k - 1)
-        let a = file.arrays([ProductQuantizer.words * d] + (h > 0 ? [2 * CandidateScorer.featureCount, h * CandidateScorer.featureCount, h, h] : []))
+        let a = file.arrays([ProductQuantizer.words * d, rotated ? d * d : 0]
+                            + (h > 0 ? [2 * CandidateScorer.featureCount, h * CandidateScorer.featureCount, h, h] : []))
         guard a.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw file.bad("the model holds NaN or infinite weights") }
         let base = ModelLayout.fixedSize + 4 * floats
         var sizes = [Int](repeating: 0, count: k), coded = [Int](repeating: 0, count: k)
@@ -163,10 +166,30 @@ extension PQRouter {
         let start = base + 4 * (2 * k + 1)
         guard file.body[(start + total * m)...].allSatisfy({ $0 == 0 }) else { throw file.bad("the padding after the codes is not zero") }
         let half = CandidateScorer.featureCount
-        let scorer = h > 0 ? CandidateScorer(hidden: h, mean: Array(a[1][0..<half]), scale: Array(a[1][half...]), w1: a[2], b1: a[3], w2: a[4]) : nil
-        self.init(dim: d, metric: file.metric, fingerprint: file.fingerprint, quantizer: ProductQuantizer(dim: d, m: m, codebooks: a[0]),
+        let scorer = h > 0 ? CandidateScorer(hidden: h, mean: Array(a[2][0..<half]), scale: Array(a[2][half...]), w1: a[3], b1: a[4], w2: a[5]) : nil
+        if rotated { try Self.checkOrthogonal(a[1], dim: d, file: file) }
+        self.init(dim: d, metric: file.metric, fingerprint: file.fingerprint,
+                  quantizer: ProductQuantizer(dim: d, m: m, codebooks: a[0], rotation: a[1]),
                   lists: lists, candidates: cand, calibration: calibration, temperature: t, scorer: scorer, membership: digest,
                   codes: file.body, codesStart: start, coded: coded, sizes: sizes, centroids: file.centroids)
         try file.checkFootprint(footprint)
+    }
+}
+
+extension PQRouter {
+    /// Refuses a stored rotation that is not orthogonal (R·Rᵀ = I to 1e-3): any other matrix
+    /// would change the distances the codes estimate.
+    static func checkOrthogonal(_ r: [Float], dim d: Int, file: ModelFile) throws {
+        var g = [Float](repeating: 0, count: d * d)
+        r.withUnsafeBufferPointer { rb in
+            g.withUnsafeMutableBufferPointer { gb in
+                BLAS.gemmABt(m: d, n: d, k: d, alpha: 1, a: rb.baseAddress!, lda: d, b: rb.baseAddress!, ldb: d, beta: 0, c: gb.baseAddress!, ldc: d)
+            }
+        }
+        for i in 0..<d {
+            for j in 0..<d where abs(g[i * d + j] - (i == j ? 1 : 0)) > 1e-3 {
+                throw file.bad("the PQ router's rotation is not orthogonal (row \(i) · row \(j) = \(g[i * d + j]))")
+            }
+        }
     }
 }

@@ -46,8 +46,8 @@ public enum ModelWriter {
                   footprint: router.footprint, prefix: half, arrays: [router.logWeights])
     }
 
-    /// The PQ router: code size, lists, candidates, calibration, hidden units and T in the fixed
-    /// fields; the codebooks and the scorer; then the clusters' sizes and coded counts, the
+    /// The PQ router: code size, lists, candidates, calibration and rotation, hidden units and T
+    /// in the fixed fields; the codebooks, the rotation and the scorer; then the clusters' sizes and coded counts, the
     /// membership digest and the codes, padded to 4 bytes.
     public static func write(_ router: PQRouter, to output: OutputFile) throws {
         var fixed = [UInt8](repeating: 0, count: ModelLayout.fixedSize)
@@ -55,7 +55,7 @@ public enum ModelWriter {
         fixed.storeLE(UInt32(router.quantizer.m), at: 8)
         fixed.storeLE(UInt16(router.lists), at: 12)
         fixed.storeLE(UInt16(router.candidates), at: 14)
-        fixed[16] = router.calibration.rawValue
+        fixed[16] = router.calibration.rawValue | (router.quantizer.rotated ? PQRouter.rotatedFlag : 0)
         fixed[17] = ModelFile.Architecture.pq.rawValue
         fixed.storeLE(UInt16(router.scorer?.hidden ?? 0), at: 18)
         fixed.storeLE(router.temperature.bitPattern, at: 20)
@@ -70,7 +70,8 @@ public enum ModelWriter {
             }
         }
         try write(to: output, metric: router.metric, dim: router.dim, clusterCount: k, fixed: fixed, footprint: router.footprint,
-                  arrays: [router.quantizer.codebooks] + (router.scorer?.arrays ?? []), suffix: suffix)
+                  arrays: [router.quantizer.codebooks] + (router.quantizer.rotated ? [router.quantizer.rotation] : []) + (router.scorer?.arrays ?? []),
+                  suffix: suffix)
     }
 
     /// Writes a model: header, the fixed bytes, the arrays, CRC-32C.

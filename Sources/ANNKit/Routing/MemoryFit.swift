@@ -31,17 +31,18 @@ public enum MemoryFit {
     /// The code size and the number of coded vectors of a PQ router that fits: `share` of the
     /// stored vectors coded with the largest code that fits, or, where even `dim` bytes leave
     /// room, as many vectors as fit at `dim` bytes.
-    public static func pqCode(index: PackedIndex, share: Double, hidden: Int, budget: Int, memory: MemoryBudget) throws -> (m: Int, coded: Int) {
+    public static func pqCode(index: PackedIndex, share: Double, hidden: Int, rotated: Bool, budget: Int,
+                              memory: MemoryBudget) throws -> (m: Int, coded: Int) {
         let entries = index.entries.reduce(0) { $0 + $1.vectors }
         let d = index.dim, k = index.clusterCount
         let coded = max(1, min(entries, Int((share * Double(entries)).rounded(.up))))
-        guard let m = PQRouter.largestCode(fitting: budget, dim: d, clusterCount: k, coded: coded, hidden: hidden) else {
-            let least = PQRouter.footprint(dim: d, clusterCount: k, coded: coded, m: 1, hidden: hidden) ?? Int.max
+        guard let m = PQRouter.largestCode(fitting: budget, dim: d, clusterCount: k, coded: coded, hidden: hidden, rotated: rotated) else {
+            let least = PQRouter.footprint(dim: d, clusterCount: k, coded: coded, m: 1, hidden: hidden, rotated: rotated) ?? Int.max
             throw tooSmall(memory, budget, "a PQ router", least)
         }
-        guard m == d, let rest = PQRouter.fixedFootprint(dim: d, clusterCount: k, hidden: hidden) else { return (m, coded) }
+        guard m == d, let rest = PQRouter.fixedFootprint(dim: d, clusterCount: k, hidden: hidden, rotated: rotated) else { return (m, coded) }
         var more = min(entries, (budget - rest) / d)
-        while more > coded, let f = PQRouter.footprint(dim: d, clusterCount: k, coded: more, m: d, hidden: hidden), f > budget { more -= 1 }
+        while more > coded, let f = PQRouter.footprint(dim: d, clusterCount: k, coded: more, m: d, hidden: hidden, rotated: rotated), f > budget { more -= 1 }
         return (d, max(coded, more))
     }
 

@@ -19,6 +19,9 @@ public struct PQRouter: ClusterRouter {
         case learned = 1
     }
 
+    /// Added to the calibration byte of the model when the codes are of rotated residuals.
+    static let rotatedFlag: UInt8 = 2
+
     public let dim: Int
     public let clusterCount: Int
     public let metric: Metric

@@ -12,6 +12,18 @@ public struct PQRouterParameters: Sendable {
     public var lists = 64
     public var candidates = 300
     public var calibration = PQRouter.Calibration.learned
+    /// Whether the codes are of rotated residuals; `ann-train` chooses by the budget
+    /// (`rotation(dim:budget:)`).
+    public var rotation = CodeRotation.none
+    /// Rounds of the rotation's learning (each codes the sample, moves the rotation, then the
+    /// words). On SIFT-DEB at 16 B per base vector 50 rounds fetched 4% fewer vectors at
+    /// recall@1 0.90 than 10, and 100 no fewer than 50.
+    public var rotationRounds = 50
+    /// Residuals the rotation's rounds learn from (at most; the codebooks then learn from
+    /// `trainingVectors`).
+    public var rotationSample = 32_768
+    /// Lloyd steps of the codebooks in each of the rotation's rounds.
+    public var rotationIterations = 2
     /// Hidden units of the learned scorer.
     public var hidden = 16
     /// Residuals the codebooks are learnt from (at most).
@@ -44,6 +56,17 @@ public struct PQRouterParameters: Sendable {
         let share = 0.4 + (hi - 0.4) * log2(b / 4) / 2
         return min(hi, max(lo, share))
     }
+
+    /// The rotation a router of `dim`-vectors gets by default at a budget of `budget` bytes:
+    /// `CodeRotation.standard` where its d² floats take at most `rotationShare` of the budget,
+    /// none where they would crowd out the codes (a small index at a small budget).
+    public static func rotation(dim: Int, budget: Int) -> CodeRotation {
+        let (bytes, o) = (4 * dim).multipliedReportingOverflow(by: dim)
+        return !o && Double(bytes) <= rotationShare * Double(budget) ? .standard : .none
+    }
+
+    /// The most of the budget a default rotation may take.
+    public static let rotationShare = 0.125
 
     /// The least and the most of the stored vectors coded by default.
     public static let codedShareRange = (0.25, 0.67)
@@ -97,7 +120,14 @@ public enum PQRouterTrainer {
                 ordinal += 1
             }
         }
-        let pq = try sample.withUnsafeBufferPointer { try ProductQuantizer.train($0.baseAddress!, n: want, dim: d, m: m, seed: p.seed) }
+        let pq = try sample.withUnsafeBufferPointer { s in
+            switch p.rotation {
+            case .none: return try ProductQuantizer.train(s.baseAddress!, n: want, dim: d, m: m, seed: p.seed)
+            case .opq: return try ProductQuantizer.trainRotated(s.baseAddress!, n: want, dim: d, m: m, rounds: p.rotationRounds,
+                                                                roundSample: p.rotationSample,
+                                                                roundIterations: p.rotationIterations, seed: p.seed, threads: p.threads)
+            }
+        }
         sample = []
         var offsets = [0], first = [0]
         for c in 0..<k { offsets.append(offsets.last! + coded[c]); first.append(first.last! + sizes[c]) }

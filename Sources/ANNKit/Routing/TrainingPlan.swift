@@ -11,6 +11,7 @@ public struct TrainingPlan: Sendable {
     /// PQ only.
     public var calibration: PQRouter.Calibration?
     public var codedShare: Double?
+    public var rotation: CodeRotation?
     /// Kernel only.
     public var points: Int?
     public var candidates: Int?
@@ -40,6 +41,7 @@ public struct TrainingPlan: Sendable {
         switch setting {
         case .calibration: return calibration != nil
         case .codedShare: return codedShare != nil
+        case .rotation: return rotation != nil
         case .points: return points != nil
         case .candidates: return candidates != nil
         case .precision: return precision != nil
@@ -62,9 +64,10 @@ public struct TrainingPlan: Sendable {
     public func pq(index: PackedIndex, budget: Int, memory: MemoryBudget, threads: Int) throws -> PQRouterParameters {
         var p = PQRouterParameters(m: 1, coded: 1)
         p.calibration = calibration ?? p.calibration
+        p.rotation = rotation ?? PQRouterParameters.rotation(dim: index.dim, budget: budget)
         let share = codedShare ?? PQRouterParameters.codedShare(bytesPerVector: Double(budget) / Double(max(1, index.baseCount)))
         (p.m, p.coded) = try MemoryFit.pqCode(index: index, share: share, hidden: p.calibration == .learned ? p.hidden : 0,
-                                              budget: budget, memory: memory)
+                                              rotated: p.rotation != .none, budget: budget, memory: memory)
         p.epochs = epochs ?? p.epochs
         p.learningRate = learningRate ?? p.learningRate
         p.seed = seed

@@ -5,6 +5,8 @@ public enum TrainingSetting: CaseIterable, Sendable {
     case calibration
     /// The share of the index's vectors that get a PQ code.
     case codedShare
+    /// Whether the PQ router's codes are of rotated residuals.
+    case rotation
     /// The kernel router's points per cluster, clusters scored per query, stored precision and
     /// the learning rate of the points themselves.
     case points, candidates, precision, pointLearningRate
@@ -17,7 +19,7 @@ public enum TrainingSetting: CaseIterable, Sendable {
     /// The kinds that take this setting.
     public var kinds: [RouterKind] {
         switch self {
-        case .calibration, .codedShare: return [.pq]
+        case .calibration, .codedShare, .rotation: return [.pq]
         case .points, .candidates, .precision, .pointLearningRate: return [.kernel]
         case .hidden, .weightDecay: return [.mlp, .residual]
         case .batch, .noise: return [.kernel, .mlp, .residual]
