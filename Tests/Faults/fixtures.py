@@ -122,6 +122,9 @@ class Fixtures:
         if re.search(r"^\s+--calibration\b", help_train, re.M):
             kinds += [("pq-learned", ["--router", "pq", "--epochs", "2"]),
                       ("pq-temperature", ["--router", "pq", "--calibration", "temperature"])]
+        # Its rotated codes, where it has them: a budget that leaves the rotation room.
+        if re.search(r"^\s+--rotation\b", help_train, re.M):
+            kinds += [("pq-rotated", ["--router", "pq", "--memory", "1M", "--rotation", "opq", "--epochs", "2"])]
         for name, opts in kinds:
             self.sh(*(train + opts + ["-o", name + ".annm", "train.bvecs"]))
             self.models[name] = read_file(P(name + ".annm"))
