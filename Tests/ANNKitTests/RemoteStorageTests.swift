@@ -83,7 +83,7 @@ import TestSupport
         let bytes = (0..<10_000).map { UInt8($0 % 251) }
         let store = WaveCounting(bytes: bytes)
         let ranges = [9000..<9100, 10..<20, 5000..<5000, 20..<40]
-        var buffers = ranges.map { UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, $0.count), alignment: 1) }
+        let buffers = ranges.map { UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, $0.count), alignment: 1) }
         defer { buffers.forEach { $0.deallocate() } }
         let got = try store.read(ranges: ranges, into: buffers)
         #expect(got == ranges.map(\.count))
