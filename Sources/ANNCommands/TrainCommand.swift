@@ -39,7 +39,8 @@ public struct TrainCommand: ParsableCommand {
             neighbour, and trains a router for its clustering by softmax cross-entropy over every \
             cluster holding the neighbour (Adam). The router is built to fit --memory. \
             pq (the default): product-quantised codes of the index's vectors nearest a cluster \
-            boundary (--coded-share), as many bytes each as the budget allows; a query's clusters are scored from the \
+            boundary (--coded-share), as many bytes each as the budget allows, of residuals rotated by a learnt \
+            orthogonal matrix where the budget has room for it (--rotation); a query's clusters are scored from the \
             distances the codes give to their vectors, turned into probabilities by a small \
             learned network (--calibration learned) or by softmax(−d/T) of each cluster's best \
             candidate (--calibration temperature, the PQ-in-memory baseline). \

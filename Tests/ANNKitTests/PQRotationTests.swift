@@ -39,7 +39,7 @@ import Testing
         let data = Self.correlated(n: n)
         let plain = try data.withUnsafeBufferPointer { try ProductQuantizer.train($0.baseAddress!, n: n, dim: d, m: m, iterations: 10, seed: 1) }
         let rotated = try data.withUnsafeBufferPointer {
-            try ProductQuantizer.trainRotated($0.baseAddress!, n: n, dim: d, m: m, rounds: 6, roundIterations: 6, iterations: 10, seed: 1)
+            try ProductQuantizer.trainRotated($0.baseAddress!, n: n, dim: d, m: m, rounds: 6, roundSample: n, roundIterations: 6, iterations: 10, seed: 1)
         }
         #expect(!plain.rotated && rotated.rotated && rotated.rotation.count == d * d)
         for i in 0..<d {
@@ -51,7 +51,7 @@ import Testing
         let before = Self.distortion(plain, data, n: n), after = Self.distortion(rotated, data, n: n)
         #expect(after < 0.8 * before, "distortion \(after) rotated against \(before) plain")
         // Zero rounds learn no rotation worth the name: the identity.
-        let none = try data.withUnsafeBufferPointer { try ProductQuantizer.trainRotated($0.baseAddress!, n: n, dim: d, m: m, rounds: 0, iterations: 10, seed: 1) }
+        let none = try data.withUnsafeBufferPointer { try ProductQuantizer.trainRotated($0.baseAddress!, n: n, dim: d, m: m, rounds: 0, roundSample: n, roundIterations: 2, iterations: 10, seed: 1) }
         #expect(none.rotation == (0..<(d * d)).map { $0 % (d + 1) == 0 ? 1 : 0 })
     }
 
@@ -61,7 +61,7 @@ import Testing
         let n = 2000, d = 16, m = 4
         let data = Self.correlated(n: n)
         let pq = try data.withUnsafeBufferPointer {
-            try ProductQuantizer.trainRotated($0.baseAddress!, n: n, dim: d, m: m, rounds: 2, roundIterations: 4, iterations: 5, seed: 2)
+            try ProductQuantizer.trainRotated($0.baseAddress!, n: n, dim: d, m: m, rounds: 2, roundSample: n, roundIterations: 4, iterations: 5, seed: 2)
         }
         var codes = [UInt8](repeating: 0, count: 20 * m)
         data.withUnsafeBufferPointer { x in codes.withUnsafeMutableBufferPointer { pq.encode(x.baseAddress!, n: 20, into: $0.baseAddress!) } }

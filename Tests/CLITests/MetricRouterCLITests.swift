@@ -32,7 +32,9 @@ import Testing
             #expect(abs(got - best) <= tol && abs(Double(trainTruth.distances[q]) - best) <= tol, "training query \(q)")
         }
 
-        let shape = kind == "kernel" ? ["--points", "4"] : kind == "pq" ? [] : kind == "pq-opq" ? ["--memory", "1M", "--rotation", "opq"] : ["--hidden", "32"]
+        let shapes: [String: [String]] = ["kernel": ["--points", "4"], "pq": [], "pq-opq": ["--memory", "1M", "--rotation", "opq"],
+                                          "residual": ["--hidden", "32"]]
+        let shape = shapes[kind]!
         let router = kind == "pq-opq" ? "pq" : kind
         let r = try s.run("ann-train", ["--router", router, "--epochs", "2"] + shape + ["--index", built.index,
                                         "--gt", s.path("train-gt.annn"), "-o", s.output("m.annm"), f.train])

@@ -76,4 +76,3 @@ public enum BLAS {
         return info == 0 ? (u: vt, s: s, vt: u) : nil
     }
 }
-

@@ -6,8 +6,8 @@ extension ProductQuantizer {
     /// within a patch; a plain split gives some subspaces little to code and others too much.
     /// The rounds see the first `roundSample` vectors (the sample is random already); the final
     /// codebooks are refined on all `n`. Deterministic for a seed.
-    public static func trainRotated(_ data: UnsafePointer<Float>, n: Int, dim d: Int, m: Int, rounds: Int, roundSample: Int = 65_536,
-                                    roundIterations: Int = 2, iterations: Int = 20, seed: UInt64,
+    public static func trainRotated(_ data: UnsafePointer<Float>, n: Int, dim d: Int, m: Int, rounds: Int, roundSample: Int,
+                                    roundIterations: Int, iterations: Int = 20, seed: UInt64,
                                     threads: Int = Machine.cores) throws -> ProductQuantizer {
         var r = [Float](repeating: 0, count: d * d)
         for i in 0..<d { r[i * d + i] = 1 }

@@ -53,7 +53,7 @@ extension ModelFile {
     /// fixed fields record, bounded here by `entries`; the counts read later must agree.
     static func pqWordCount(fixed: [UInt8], dim d: Int, clusterCount k: Int, entries: Int, source: String) throws -> Int {
         let m = Int(fixed.loadLE(at: 8) as UInt32), h = Int(fixed.loadLE(at: 18) as UInt16)
-        let rotated = fixed[16] & PQRouter.rotatedFlag != 0
+        let rotated = PQRouter.mode(fixed[16]).rotated
         let footprint = fixed.loadLE(at: 24) as UInt64
         func bad(_ message: String) -> ANNError { .badData(source: source, message: message) }
         guard m >= 1 && m <= d else { throw bad("a PQ router of \(m)-byte codes for \(d)-d vectors") }
@@ -129,8 +129,8 @@ extension PQRouter {
         let m = file.uint32(at: 8)
         let lists = Int(file.body.loadLE(at: 12) as UInt16), cand = Int(file.body.loadLE(at: 14) as UInt16)
         let h = Int(file.body.loadLE(at: 18) as UInt16)
-        let mode = file.byte(at: 16), rotated = mode & Self.rotatedFlag != 0
-        guard let calibration = Calibration(rawValue: mode & ~Self.rotatedFlag) else { throw file.bad("unknown PQ calibration \(mode)") }
+        let mode = file.byte(at: 16), (known, rotated) = Self.mode(mode)
+        guard let calibration = known else { throw file.bad("unknown PQ calibration \(mode)") }
         let t = file.float(at: 20)
         guard lists >= 1 && lists <= k, cand >= 1 else { throw file.bad("\(lists) clusters and \(cand) candidates scored per query") }
         switch calibration {

@@ -47,15 +47,15 @@ public enum ModelWriter {
     }
 
     /// The PQ router: code size, lists, candidates, calibration and rotation, hidden units and T
-    /// in the fixed fields; the codebooks, the rotation and the scorer; then the clusters' sizes and coded counts, the
-    /// membership digest and the codes, padded to 4 bytes.
+    /// in the fixed fields; the codebooks, the rotation and the scorer; then the clusters' sizes
+    /// and coded counts, the membership digest and the codes, padded to 4 bytes.
     public static func write(_ router: PQRouter, to output: OutputFile) throws {
         var fixed = [UInt8](repeating: 0, count: ModelLayout.fixedSize)
         fixed.storeLE(router.fingerprint, at: 0)
         fixed.storeLE(UInt32(router.quantizer.m), at: 8)
         fixed.storeLE(UInt16(router.lists), at: 12)
         fixed.storeLE(UInt16(router.candidates), at: 14)
-        fixed[16] = router.calibration.rawValue | (router.quantizer.rotated ? PQRouter.rotatedFlag : 0)
+        fixed[16] = router.modeByte
         fixed[17] = ModelFile.Architecture.pq.rawValue
         fixed.storeLE(UInt16(router.scorer?.hidden ?? 0), at: 18)
         fixed.storeLE(router.temperature.bitPattern, at: 20)

@@ -22,6 +22,16 @@ public struct PQRouter: ClusterRouter {
     /// Added to the calibration byte of the model when the codes are of rotated residuals.
     static let rotatedFlag: UInt8 = 2
 
+    /// The model's mode byte (ann-formats(5), ANNM fixed byte 16): the calibration, plus
+    /// `rotatedFlag` for rotated codes.
+    var modeByte: UInt8 { calibration.rawValue | (quantizer.rotated ? Self.rotatedFlag : 0) }
+
+    /// What a mode byte says: the calibration (nil for one not defined, or a bit set beyond the
+    /// rotation's) and whether the codes are rotated.
+    static func mode(_ byte: UInt8) -> (calibration: Calibration?, rotated: Bool) {
+        (Calibration(rawValue: byte & ~rotatedFlag), byte & rotatedFlag != 0)
+    }
+
     public let dim: Int
     public let clusterCount: Int
     public let metric: Metric
