@@ -38,21 +38,42 @@ public struct ProductQuantizer: Sendable {
     public func rotate(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         guard rotated else { out.update(from: x, count: dim); return }
         // Multiply and add, not addProduct: without FMA in the target, a SIMD fused
-        // multiply-add lowers to a libm call per lane, four times slower here.
+        // multiply-add lowers to a libm call per lane, four times slower here. Two rows at a
+        // time share each load of x and keep two chains of additions in flight; each row's
+        // sum is formed in the same order as alone.
         rotation.withUnsafeBufferPointer { r in
             let wide = dim & ~15
-            for i in 0..<dim {
+            let xr = UnsafeRawPointer(x)
+            func tail(_ i: Int, _ s: Float) -> Float {
+                var s = s, j = wide
+                while j < dim { s += r[i * dim + j] * x[j]; j += 1 }
+                return s
+            }
+            var i = 0
+            while i + 1 < dim {
+                let row0 = UnsafeRawPointer(r.baseAddress! + i * dim), row1 = UnsafeRawPointer(r.baseAddress! + (i + 1) * dim)
+                var acc0 = SIMD16<Float>(repeating: 0), acc1 = SIMD16<Float>(repeating: 0)
+                var j = 0
+                while j < wide {
+                    let v = xr.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+                    acc0 += row0.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self) * v
+                    acc1 += row1.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self) * v
+                    j += 16
+                }
+                out[i] = tail(i, acc0.sum())
+                out[i + 1] = tail(i + 1, acc1.sum())
+                i += 2
+            }
+            if i < dim {
                 let row = UnsafeRawPointer(r.baseAddress! + i * dim)
                 var acc = SIMD16<Float>(repeating: 0)
                 var j = 0
                 while j < wide {
                     acc += row.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
-                        * UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self)
+                        * xr.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
                     j += 16
                 }
-                var s = acc.sum()
-                while j < dim { s += r[i * dim + j] * x[j]; j += 1 }
-                out[i] = s
+                out[i] = tail(i, acc.sum())
             }
         }
     }
@@ -120,19 +141,29 @@ public struct ProductQuantizer: Sendable {
     public func terms(_ x: UnsafePointer<Float>, subspace s: Int, l2: Bool, into out: UnsafeMutablePointer<Float>) {
         let lo = bounds[s], w = width(s)
         codebooks.withUnsafeBufferPointer { cb in
-            let c = cb.baseAddress! + lo * Self.words
-            for j in stride(from: 0, to: Self.words, by: 16) {
-                var acc = SIMD16<Float>(repeating: 0)
-                for u in 0..<w {
-                    let word = UnsafeRawPointer(c + u * Self.words + j).loadUnaligned(as: SIMD16<Float>.self)
-                    if l2 {
-                        let t = SIMD16<Float>(repeating: x[u]) - word
-                        acc += t * t
-                    } else {
-                        acc -= SIMD16<Float>(repeating: x[u]) * word
+            let c = UnsafeRawPointer(cb.baseAddress! + lo * Self.words)
+            // 32 words at a time: each x[u] is broadcast once for both halves, and eight
+            // independent chains of additions hide their latency. Every term is still summed
+            // over u in order from zero.
+            for j in stride(from: 0, to: Self.words, by: 32) {
+                var a = SIMD16<Float>(repeating: 0), b = SIMD16<Float>(repeating: 0)
+                if l2 {
+                    for u in 0..<w {
+                        let xu = SIMD16<Float>(repeating: x[u]), at = 4 * (u * Self.words + j)
+                        let ta = xu - c.loadUnaligned(fromByteOffset: at, as: SIMD16<Float>.self)
+                        let tb = xu - c.loadUnaligned(fromByteOffset: at + 64, as: SIMD16<Float>.self)
+                        a += ta * ta
+                        b += tb * tb
+                    }
+                } else {
+                    for u in 0..<w {
+                        let xu = SIMD16<Float>(repeating: x[u]), at = 4 * (u * Self.words + j)
+                        a -= xu * c.loadUnaligned(fromByteOffset: at, as: SIMD16<Float>.self)
+                        b -= xu * c.loadUnaligned(fromByteOffset: at + 64, as: SIMD16<Float>.self)
                     }
                 }
-                UnsafeMutableRawPointer(out + j).storeBytes(of: acc, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(out + j).storeBytes(of: a, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(out + j + 16).storeBytes(of: b, as: SIMD16<Float>.self)
             }
         }
     }
@@ -168,6 +199,21 @@ public struct ProductQuantizer: Sendable {
         var t = table
         for i in 0..<m {
             s += t[Int(code[i])]
+            t += words
+        }
+        return s
+    }
+
+    /// `lookup` of four consecutive codes over subspaces `from..<to`, added to `start`: four
+    /// independent chains of additions instead of one, each summed in the same order as alone.
+    @inline(__always)
+    public static func lookup4(_ table: UnsafePointer<Float>, code: UnsafePointer<UInt8>, m: Int, from: Int, to: Int,
+                               start: SIMD4<Float>) -> SIMD4<Float> {
+        var s = start
+        var t = table + from * words
+        let c1 = code + m, c2 = code + 2 * m, c3 = code + 3 * m
+        for i in from..<to {
+            s += SIMD4(t[Int(code[i])], t[Int(c1[i])], t[Int(c2[i])], t[Int(c3[i])])
             t += words
         }
         return s

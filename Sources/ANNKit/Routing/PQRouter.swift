@@ -146,13 +146,15 @@ public struct PQRouter: ClusterRouter {
     func rank(_ row: UnsafePointer<Float>, into ws: Workspace) {
         let p = lists
         var n = 0
-        for c in 0..<clusterCount {
-            let v = row[c]
-            if n == p && v >= row[ws.listed[p - 1]] { continue }
-            var i = n < p ? n : p - 1
-            if n < p { n += 1 }
-            while i > 0 && row[ws.listed[i - 1]] > v { ws.listed[i] = ws.listed[i - 1]; i -= 1 }
-            ws.listed[i] = c
+        ws.listed.withUnsafeMutableBufferPointer { l in
+            for c in 0..<clusterCount {
+                let v = row[c]
+                if n == p && v >= row[l[p - 1]] { continue }
+                var i = n < p ? n : p - 1
+                if n < p { n += 1 }
+                while i > 0 && row[l[i - 1]] > v { l[i] = l[i - 1]; i -= 1 }
+                l[i] = c
+            }
         }
         ws.scored = n
     }
@@ -167,6 +169,7 @@ public struct PQRouter: ClusterRouter {
         for li in 0..<p { ws.centroidTerm[li] = centroidRow[ws.listed[li]] + (metric == .l2 ? squaredNorm : 0) }
         var size = 0
         let cap = candidates
+        let prunable = metric == .l2, half = m / 2
         codes.withUnsafeBufferPointer { cb in
             ws.table.withUnsafeMutableBufferPointer { tb in
                 ws.heapDistance.withUnsafeMutableBufferPointer { hd in
@@ -189,11 +192,26 @@ public struct PQRouter: ClusterRouter {
                                 constant = ws.centroidTerm[li]
                             }
                             var code = cb.baseAddress! + codesStart + offsets[c] * m
-                            for _ in offsets[c]..<offsets[c + 1] {
-                                let dist = constant + ProductQuantizer.lookup(table, code: code, m: m)
-                                code += m
+                            var left = offsets[c + 1] - offsets[c]
+                            func offer(_ dist: Float) {
                                 BoundedHeap.offer(dist, Int32(li), keys: hd.baseAddress!, values: hl.baseAddress!, size: &size,
                                                   capacity: cap) { a, _, b, _ in a > b }
+                            }
+                            // Four codes at a time, offered in order: the same heap as one by one.
+                            // An l2 term is never negative, so once the heap is full, four codes
+                            // whose first half already reaches its worst would all be refused.
+                            while left >= 4 {
+                                var d = ProductQuantizer.lookup4(table, code: code, m: m, from: 0, to: half, start: .zero)
+                                if !(prunable && size == cap && all(d .>= hd[0])) {
+                                    d = ProductQuantizer.lookup4(table, code: code, m: m, from: half, to: m, start: d)
+                                    for j in 0..<4 { offer(constant + d[j]) }
+                                }
+                                code += 4 * m
+                                left -= 4
+                            }
+                            for _ in 0..<left {
+                                offer(constant + ProductQuantizer.lookup(table, code: code, m: m))
+                                code += m
                             }
                         }
                     }
