@@ -169,7 +169,7 @@ public struct PQRouter: ClusterRouter {
         for li in 0..<p { ws.centroidTerm[li] = centroidRow[ws.listed[li]] + (metric == .l2 ? squaredNorm : 0) }
         var size = 0
         let cap = candidates
-        let prunable = metric == .l2, half = m / 2
+        let prunable = metric == .l2, step = max(3, (m + 3) / 4)
         codes.withUnsafeBufferPointer { cb in
             ws.table.withUnsafeMutableBufferPointer { tb in
                 ws.heapDistance.withUnsafeMutableBufferPointer { hd in
@@ -199,13 +199,21 @@ public struct PQRouter: ClusterRouter {
                             }
                             // Four codes at a time, offered in order: the same heap as one by one.
                             // An l2 term is never negative, so once the heap is full, four codes
-                            // whose first half already reaches its worst would all be refused.
-                            while left >= 4 {
-                                var d = ProductQuantizer.lookup4(table, code: code, m: m, from: 0, to: half, start: .zero)
-                                if !(prunable && size == cap && all(d .>= hd[0])) {
-                                    d = ProductQuantizer.lookup4(table, code: code, m: m, from: half, to: m, start: d)
-                                    for j in 0..<4 { offer(constant + d[j]) }
+                            // whose first subspaces already reach its worst would all be refused:
+                            // checked after each quarter of the subspaces.
+                            scan: while left >= 4 {
+                                var d = SIMD4<Float>.zero, from = 0
+                                while from < m {
+                                    let to = min(m, from + step)
+                                    d = ProductQuantizer.lookup4(table, code: code, m: m, from: from, to: to, start: d)
+                                    from = to
+                                    if from < m && prunable && size == cap && all(d .>= hd[0]) {
+                                        code += 4 * m
+                                        left -= 4
+                                        continue scan
+                                    }
                                 }
+                                for j in 0..<4 { offer(constant + d[j]) }
                                 code += 4 * m
                                 left -= 4
                             }
