@@ -49,9 +49,11 @@ public struct ProductQuantizer: Sendable {
                 while j < dim { s += r[i * dim + j] * x[j]; j += 1 }
                 return s
             }
+            // An odd last row is paired with itself, its second sum discarded.
             var i = 0
-            while i + 1 < dim {
-                let row0 = UnsafeRawPointer(r.baseAddress! + i * dim), row1 = UnsafeRawPointer(r.baseAddress! + (i + 1) * dim)
+            while i < dim {
+                let i1 = min(i + 1, dim - 1)
+                let row0 = UnsafeRawPointer(r.baseAddress! + i * dim), row1 = UnsafeRawPointer(r.baseAddress! + i1 * dim)
                 var acc0 = SIMD16<Float>(repeating: 0), acc1 = SIMD16<Float>(repeating: 0)
                 var j = 0
                 while j < wide {
@@ -61,19 +63,8 @@ public struct ProductQuantizer: Sendable {
                     j += 16
                 }
                 out[i] = tail(i, acc0.sum())
-                out[i + 1] = tail(i + 1, acc1.sum())
+                if i1 > i { out[i1] = tail(i1, acc1.sum()) }
                 i += 2
-            }
-            if i < dim {
-                let row = UnsafeRawPointer(r.baseAddress! + i * dim)
-                var acc = SIMD16<Float>(repeating: 0)
-                var j = 0
-                while j < wide {
-                    acc += row.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
-                        * xr.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
-                    j += 16
-                }
-                out[i] = tail(i, acc.sum())
             }
         }
     }

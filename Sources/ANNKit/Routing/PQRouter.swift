@@ -200,20 +200,19 @@ public struct PQRouter: ClusterRouter {
                             // Four codes at a time, offered in order: the same heap as one by one.
                             // An l2 term is never negative, so once the heap is full, four codes
                             // whose first subspaces already reach its worst would all be refused:
-                            // checked after each quarter of the subspaces.
-                            scan: while left >= 4 {
+                            // checked after each quarter of the subspaces (nil: refused).
+                            func sums(_ code: UnsafePointer<UInt8>) -> SIMD4<Float>? {
                                 var d = SIMD4<Float>.zero, from = 0
                                 while from < m {
                                     let to = min(m, from + step)
                                     d = ProductQuantizer.lookup4(table, code: code, m: m, from: from, to: to, start: d)
                                     from = to
-                                    if from < m && prunable && size == cap && all(d .>= hd[0]) {
-                                        code += 4 * m
-                                        left -= 4
-                                        continue scan
-                                    }
+                                    if from < m && prunable && size == cap && all(d .>= hd[0]) { return nil }
                                 }
-                                for j in 0..<4 { offer(constant + d[j]) }
+                                return d
+                            }
+                            while left >= 4 {
+                                if let d = sums(code) { for j in 0..<4 { offer(constant + d[j]) } }
                                 code += 4 * m
                                 left -= 4
                             }
